@@ -32,6 +32,7 @@
 //! checked by those layers, not by the decoder.
 #![forbid(unsafe_code)]
 
+mod asm_error;
 mod decode;
 mod display;
 mod encode;
@@ -41,6 +42,7 @@ pub mod opcode;
 mod program;
 mod version;
 
+pub use asm_error::AsmError;
 pub use decode::{DecodeError, Field, decode, decode_at};
 pub use encode::{encode, encode_bytes, encode_into, encode_one};
 pub use helpers::{HELPER_COUNT, helper_id, helper_name};
