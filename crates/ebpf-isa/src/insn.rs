@@ -145,7 +145,7 @@ impl RawInsn {
 /// Split a byte slice into instruction slots. The length must be a multiple
 /// of 8; the error gives the length otherwise.
 pub fn raw_from_bytes(bytes: &[u8]) -> Result<Vec<RawInsn>, crate::DecodeError> {
-    if bytes.len() % RawInsn::SIZE != 0 {
+    if !bytes.len().is_multiple_of(RawInsn::SIZE) {
         return Err(crate::DecodeError::Truncated { len: bytes.len() });
     }
     Ok(bytes

@@ -32,6 +32,7 @@
 //! checked by those layers, not by the decoder.
 #![forbid(unsafe_code)]
 
+pub mod asm;
 mod asm_error;
 mod decode;
 mod display;
@@ -40,6 +41,7 @@ mod helpers;
 mod insn;
 pub mod opcode;
 mod program;
+pub mod ubpf;
 mod version;
 
 pub use asm_error::AsmError;

@@ -175,12 +175,9 @@ impl Insn {
         match self {
             Insn::Jump {
                 width: Width::W64,
-                cond,
+                cond: JmpCond::Lt | JmpCond::Le | JmpCond::Slt | JmpCond::Sle,
                 ..
-            } => match cond {
-                JmpCond::Lt | JmpCond::Le | JmpCond::Slt | JmpCond::Sle => CpuVersion::V2,
-                _ => CpuVersion::V1,
-            },
+            } => CpuVersion::V2,
             Insn::Jump {
                 width: Width::W32, ..
             }
