@@ -1,0 +1,1608 @@
+//! The run loop, in two tiers.
+//!
+//! * [`fast`] runs the common ops (ALU, jumps, loads, stores, `ld_imm64`)
+//!   with as little live state as possible, so that `pc`, the op array and
+//!   the budget stay in machine registers. Its fetch is branch-free (the op
+//!   array ends with a sentinel the index is clamped to) and its jump table
+//!   covers all of `u8`. On anything else, and on any failure, it hands
+//!   back `pc` pointing at that op, unexecuted.
+//! * [`Interpreter::exec`] then runs exactly that one op with the complete
+//!   semantics (calls, exits, tail calls, helpers, traps with their full
+//!   description), and re-enters the fast loop.
+//!
+//! Registers live in a `[u64; 16]` indexed by 4-bit register nibbles (so no
+//! bounds check survives); memory accesses go through [`Memory::load`] and
+//! [`Memory::store`], whose stack and input cases are inlined. Budget
+//! accounting is done only at control transfers: the slots of the
+//! straight-line run since the previous transfer are charged there, so
+//! not-taken branches and plain instructions cost nothing extra, and every
+//! loop iteration (which must contain a taken jump) pays. Both tiers keep
+//! the same `stop` value, so the count is exact whichever tier runs an op.
+//!
+//! [`Memory::load`]: ebpf_runtime::Memory::load
+//! [`Memory::store`]: ebpf_runtime::Memory::store
+
+use ebpf_isa::AtomicOp;
+use ebpf_runtime::{Access, Fault, Memory, Outcome, PACKET_BASE, Session, Trap, layout};
+use smallvec::SmallVec;
+
+use crate::Interpreter;
+use crate::op::*;
+
+const ADD: u8 = 0;
+const SUB: u8 = 1;
+const MUL: u8 = 2;
+const DIV: u8 = 3;
+const SDIV: u8 = 4;
+const OR: u8 = 5;
+const AND: u8 = 6;
+const LSH: u8 = 7;
+const RSH: u8 = 8;
+const MOD: u8 = 9;
+const SMOD: u8 = 10;
+const XOR: u8 = 11;
+const MOV: u8 = 12;
+const ARSH: u8 = 13;
+
+const EQ: u8 = 0;
+const NE: u8 = 1;
+const GT: u8 = 2;
+const GE: u8 = 3;
+const LT: u8 = 4;
+const LE: u8 = 5;
+const SGT: u8 = 6;
+const SGE: u8 = 7;
+const SLT: u8 = 8;
+const SLE: u8 = 9;
+const SET: u8 = 10;
+
+/// 64-bit ALU with RFC 9669 edge cases: `x / 0 = 0`, `x % 0 = x`,
+/// `INT_MIN s/ -1 = INT_MIN`, `INT_MIN s% -1 = 0`, shift amounts masked.
+#[inline(always)]
+pub(crate) fn alu64<const OP: u8>(a: u64, b: u64) -> u64 {
+    match OP {
+        ADD => a.wrapping_add(b),
+        SUB => a.wrapping_sub(b),
+        MUL => a.wrapping_mul(b),
+        DIV => a.checked_div(b).unwrap_or(0),
+        SDIV => {
+            if b == 0 {
+                0
+            } else {
+                (a as i64).wrapping_div(b as i64) as u64
+            }
+        }
+        OR => a | b,
+        AND => a & b,
+        LSH => a.wrapping_shl(b as u32),
+        RSH => a.wrapping_shr(b as u32),
+        MOD => a.checked_rem(b).unwrap_or(a),
+        SMOD => {
+            if b == 0 {
+                a
+            } else {
+                (a as i64).wrapping_rem(b as i64) as u64
+            }
+        }
+        XOR => a ^ b,
+        MOV => b,
+        _ => (a as i64).wrapping_shr(b as u32) as u64,
+    }
+}
+
+/// 32-bit ALU on the low halves; the caller zero-extends.
+#[inline(always)]
+pub(crate) fn alu32<const OP: u8>(a: u32, b: u32) -> u32 {
+    match OP {
+        ADD => a.wrapping_add(b),
+        SUB => a.wrapping_sub(b),
+        MUL => a.wrapping_mul(b),
+        DIV => a.checked_div(b).unwrap_or(0),
+        SDIV => {
+            if b == 0 {
+                0
+            } else {
+                (a as i32).wrapping_div(b as i32) as u32
+            }
+        }
+        OR => a | b,
+        AND => a & b,
+        LSH => a.wrapping_shl(b),
+        RSH => a.wrapping_shr(b),
+        MOD => a.checked_rem(b).unwrap_or(a),
+        SMOD => {
+            if b == 0 {
+                a
+            } else {
+                (a as i32).wrapping_rem(b as i32) as u32
+            }
+        }
+        XOR => a ^ b,
+        MOV => b,
+        _ => (a as i32).wrapping_shr(b) as u32,
+    }
+}
+
+#[inline(always)]
+pub(crate) fn cmp64<const C: u8>(a: u64, b: u64) -> bool {
+    match C {
+        EQ => a == b,
+        NE => a != b,
+        GT => a > b,
+        GE => a >= b,
+        LT => a < b,
+        LE => a <= b,
+        SGT => (a as i64) > (b as i64),
+        SGE => (a as i64) >= (b as i64),
+        SLT => (a as i64) < (b as i64),
+        SLE => (a as i64) <= (b as i64),
+        _ => a & b != 0,
+    }
+}
+
+#[inline(always)]
+pub(crate) fn cmp32<const C: u8>(a: u32, b: u32) -> bool {
+    match C {
+        EQ => a == b,
+        NE => a != b,
+        GT => a > b,
+        GE => a >= b,
+        LT => a < b,
+        LE => a <= b,
+        SGT => (a as i32) > (b as i32),
+        SGE => (a as i32) >= (b as i32),
+        SLT => (a as i32) < (b as i32),
+        SLE => (a as i32) <= (b as i32),
+        _ => a & b != 0,
+    }
+}
+
+/// The value an atomic op leaves in memory (the old value is what fetch
+/// forms and `cmpxchg` return).
+#[inline]
+fn atomic<T>(op: AtomicOp, old: T, val: T, expected: T) -> T
+where
+    T: Copy
+        + PartialEq
+        + core::ops::BitOr<Output = T>
+        + core::ops::BitAnd<Output = T>
+        + core::ops::BitXor<Output = T>
+        + WrappingAdd,
+{
+    match op {
+        AtomicOp::Add | AtomicOp::FetchAdd => old.wrapping_add_(val),
+        AtomicOp::Or | AtomicOp::FetchOr => old | val,
+        AtomicOp::And | AtomicOp::FetchAnd => old & val,
+        AtomicOp::Xor | AtomicOp::FetchXor => old ^ val,
+        AtomicOp::Xchg => val,
+        AtomicOp::Cmpxchg => {
+            if old == expected {
+                val
+            } else {
+                old
+            }
+        }
+    }
+}
+
+trait WrappingAdd {
+    fn wrapping_add_(self, b: Self) -> Self;
+}
+impl WrappingAdd for u32 {
+    fn wrapping_add_(self, b: u32) -> u32 {
+        self.wrapping_add(b)
+    }
+}
+impl WrappingAdd for u64 {
+    fn wrapping_add_(self, b: u64) -> u64 {
+        self.wrapping_add(b)
+    }
+}
+
+/// Budgets above this are treated as unlimited (it keeps the `stop`
+/// arithmetic far from overflow).
+const MAX_BUDGET: u64 = 1 << 62;
+
+/// A suspended caller.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    /// Op index to return to.
+    ret: u32,
+    /// The caller's program base and index.
+    base: u32,
+    prog: u32,
+    /// Its `r6..=r9`.
+    saved: [u64; 4],
+}
+
+/// Where [`fast`] stopped, `(pc, stop)`: `pc` is an op it does not run
+/// (or that needs the slow path: a fault, an exhausted budget), unexecuted.
+type FastStop = (usize, u64);
+
+/// The hot loop: ALU, jumps, loads and stores, `ld_imm64`. Anything else,
+/// and any failure, returns to [`Interpreter::exec`] with `pc` on the op
+/// (not executed) and the budget state, so that the slow path runs it (and
+/// builds the trap, if it traps). Keeping this loop free of calls, traps and
+/// bookkeeping keeps `pc`, the op array and the budget in machine registers.
+#[inline(never)]
+fn fast(
+    ops: &[Op],
+    r: &mut [u64; 16],
+    mut pc: usize,
+    mut stop: u64,
+    mem: &mut Memory<'_>,
+) -> FastStop {
+    // The last op is a sentinel the loop bails on (`compile` appends it),
+    // so clamping `pc` to it makes the fetch branch-free.
+    let Some(last) = ops.len().checked_sub(1) else {
+        return (pc, stop);
+    };
+    macro_rules! dst {
+        ($op:expr) => {
+            ($op.regs & 15) as usize
+        };
+    }
+    macro_rules! src {
+        ($op:expr) => {
+            ($op.regs >> 4) as usize
+        };
+    }
+    macro_rules! bail {
+        () => {
+            return (pc - 1, stop)
+        };
+    }
+    macro_rules! jump {
+        ($off:expr) => {{
+            if pc as u64 > stop {
+                bail!();
+            }
+            let t = pc.wrapping_add_signed($off as isize);
+            stop = stop - pc as u64 + t as u64;
+            pc = t;
+        }};
+    }
+    macro_rules! addr {
+        ($op:expr, $reg:expr) => {
+            $reg.wrapping_add($op.off as i64 as u64)
+        };
+    }
+    macro_rules! load {
+        ($n:literal, $op:expr) => {{
+            match mem.load::<$n>(addr!($op, r[src!($op)])) {
+                Some(v) => v,
+                None => bail!(),
+            }
+        }};
+    }
+    macro_rules! store {
+        ($op:expr, $bytes:expr) => {{
+            if mem.store(addr!($op, r[dst!($op)]), $bytes).is_err() {
+                bail!();
+            }
+        }};
+    }
+    loop {
+        // A branch-free fetch and a jump table covering all of `u8` keep the
+        // dispatch block free of conditional branches, small enough for LLVM
+        // to copy into every arm: each op then ends with its own indirect
+        // jump, which the branch predictor learns per op (threaded dispatch).
+        let op = ops[pc.min(last)];
+        pc += 1;
+        match op.code {
+            ADD64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<ADD>(r[d], op.imm as i64 as u64);
+            }
+            ADD64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<ADD>(r[d], r[src!(op)]);
+            }
+            SUB64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<SUB>(r[d], op.imm as i64 as u64);
+            }
+            SUB64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<SUB>(r[d], r[src!(op)]);
+            }
+            MUL64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<MUL>(r[d], op.imm as i64 as u64);
+            }
+            MUL64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<MUL>(r[d], r[src!(op)]);
+            }
+            DIV64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<DIV>(r[d], op.imm as i64 as u64);
+            }
+            DIV64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<DIV>(r[d], r[src!(op)]);
+            }
+            SDIV64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<SDIV>(r[d], op.imm as i64 as u64);
+            }
+            SDIV64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<SDIV>(r[d], r[src!(op)]);
+            }
+            OR64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<OR>(r[d], op.imm as i64 as u64);
+            }
+            OR64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<OR>(r[d], r[src!(op)]);
+            }
+            AND64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<AND>(r[d], op.imm as i64 as u64);
+            }
+            AND64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<AND>(r[d], r[src!(op)]);
+            }
+            LSH64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<LSH>(r[d], op.imm as i64 as u64);
+            }
+            LSH64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<LSH>(r[d], r[src!(op)]);
+            }
+            RSH64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<RSH>(r[d], op.imm as i64 as u64);
+            }
+            RSH64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<RSH>(r[d], r[src!(op)]);
+            }
+            MOD64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<MOD>(r[d], op.imm as i64 as u64);
+            }
+            MOD64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<MOD>(r[d], r[src!(op)]);
+            }
+            SMOD64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<SMOD>(r[d], op.imm as i64 as u64);
+            }
+            SMOD64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<SMOD>(r[d], r[src!(op)]);
+            }
+            XOR64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<XOR>(r[d], op.imm as i64 as u64);
+            }
+            XOR64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<XOR>(r[d], r[src!(op)]);
+            }
+            MOV64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<MOV>(r[d], op.imm as i64 as u64);
+            }
+            MOV64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<MOV>(r[d], r[src!(op)]);
+            }
+            ARSH64_K => {
+                let d = dst!(op);
+                r[d] = alu64::<ARSH>(r[d], op.imm as i64 as u64);
+            }
+            ARSH64_X => {
+                let d = dst!(op);
+                r[d] = alu64::<ARSH>(r[d], r[src!(op)]);
+            }
+            ADD32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<ADD>(r[d] as u32, op.imm as u32));
+            }
+            ADD32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<ADD>(r[d] as u32, r[src!(op)] as u32));
+            }
+            SUB32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<SUB>(r[d] as u32, op.imm as u32));
+            }
+            SUB32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<SUB>(r[d] as u32, r[src!(op)] as u32));
+            }
+            MUL32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<MUL>(r[d] as u32, op.imm as u32));
+            }
+            MUL32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<MUL>(r[d] as u32, r[src!(op)] as u32));
+            }
+            DIV32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<DIV>(r[d] as u32, op.imm as u32));
+            }
+            DIV32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<DIV>(r[d] as u32, r[src!(op)] as u32));
+            }
+            SDIV32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<SDIV>(r[d] as u32, op.imm as u32));
+            }
+            SDIV32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<SDIV>(r[d] as u32, r[src!(op)] as u32));
+            }
+            OR32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<OR>(r[d] as u32, op.imm as u32));
+            }
+            OR32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<OR>(r[d] as u32, r[src!(op)] as u32));
+            }
+            AND32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<AND>(r[d] as u32, op.imm as u32));
+            }
+            AND32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<AND>(r[d] as u32, r[src!(op)] as u32));
+            }
+            LSH32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<LSH>(r[d] as u32, op.imm as u32));
+            }
+            LSH32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<LSH>(r[d] as u32, r[src!(op)] as u32));
+            }
+            RSH32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<RSH>(r[d] as u32, op.imm as u32));
+            }
+            RSH32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<RSH>(r[d] as u32, r[src!(op)] as u32));
+            }
+            MOD32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<MOD>(r[d] as u32, op.imm as u32));
+            }
+            MOD32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<MOD>(r[d] as u32, r[src!(op)] as u32));
+            }
+            SMOD32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<SMOD>(r[d] as u32, op.imm as u32));
+            }
+            SMOD32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<SMOD>(r[d] as u32, r[src!(op)] as u32));
+            }
+            XOR32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<XOR>(r[d] as u32, op.imm as u32));
+            }
+            XOR32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<XOR>(r[d] as u32, r[src!(op)] as u32));
+            }
+            MOV32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<MOV>(r[d] as u32, op.imm as u32));
+            }
+            MOV32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<MOV>(r[d] as u32, r[src!(op)] as u32));
+            }
+            ARSH32_K => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<ARSH>(r[d] as u32, op.imm as u32));
+            }
+            ARSH32_X => {
+                let d = dst!(op);
+                r[d] = u64::from(alu32::<ARSH>(r[d] as u32, r[src!(op)] as u32));
+            }
+            JEQ64_K => {
+                if cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JEQ64_X => {
+                if cmp64::<EQ>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JNE64_K => {
+                if cmp64::<NE>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JNE64_X => {
+                if cmp64::<NE>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JGT64_K => {
+                if cmp64::<GT>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JGT64_X => {
+                if cmp64::<GT>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JGE64_K => {
+                if cmp64::<GE>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JGE64_X => {
+                if cmp64::<GE>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JLT64_K => {
+                if cmp64::<LT>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JLT64_X => {
+                if cmp64::<LT>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JLE64_K => {
+                if cmp64::<LE>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JLE64_X => {
+                if cmp64::<LE>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JSGT64_K => {
+                if cmp64::<SGT>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JSGT64_X => {
+                if cmp64::<SGT>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JSGE64_K => {
+                if cmp64::<SGE>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JSGE64_X => {
+                if cmp64::<SGE>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JSLT64_K => {
+                if cmp64::<SLT>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JSLT64_X => {
+                if cmp64::<SLT>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JSLE64_K => {
+                if cmp64::<SLE>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JSLE64_X => {
+                if cmp64::<SLE>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JSET64_K => {
+                if cmp64::<SET>(r[dst!(op)], op.imm as i64 as u64) {
+                    jump!(op.off);
+                }
+            }
+            JSET64_X => {
+                if cmp64::<SET>(r[dst!(op)], r[src!(op)]) {
+                    jump!(op.off);
+                }
+            }
+            JEQ32_K => {
+                if cmp32::<EQ>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JEQ32_X => {
+                if cmp32::<EQ>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JNE32_K => {
+                if cmp32::<NE>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JNE32_X => {
+                if cmp32::<NE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JGT32_K => {
+                if cmp32::<GT>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JGT32_X => {
+                if cmp32::<GT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JGE32_K => {
+                if cmp32::<GE>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JGE32_X => {
+                if cmp32::<GE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JLT32_K => {
+                if cmp32::<LT>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JLT32_X => {
+                if cmp32::<LT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JLE32_K => {
+                if cmp32::<LE>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JLE32_X => {
+                if cmp32::<LE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSGT32_K => {
+                if cmp32::<SGT>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSGT32_X => {
+                if cmp32::<SGT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSGE32_K => {
+                if cmp32::<SGE>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSGE32_X => {
+                if cmp32::<SGE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSLT32_K => {
+                if cmp32::<SLT>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSLT32_X => {
+                if cmp32::<SLT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSLE32_K => {
+                if cmp32::<SLE>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSLE32_X => {
+                if cmp32::<SLE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSET32_K => {
+                if cmp32::<SET>(r[dst!(op)] as u32, op.imm as u32) {
+                    jump!(op.off);
+                }
+            }
+            JSET32_X => {
+                if cmp32::<SET>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                    jump!(op.off);
+                }
+            }
+            NEG64 => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_neg();
+            }
+            NEG32 => {
+                let d = dst!(op);
+                r[d] = u64::from((r[d] as u32).wrapping_neg());
+            }
+            MOVSX8_64 => r[dst!(op)] = r[src!(op)] as i8 as i64 as u64,
+            MOVSX16_64 => r[dst!(op)] = r[src!(op)] as i16 as i64 as u64,
+            MOVSX32_64 => r[dst!(op)] = r[src!(op)] as i32 as i64 as u64,
+            MOVSX8_32 => r[dst!(op)] = u64::from(r[src!(op)] as i8 as i32 as u32),
+            MOVSX16_32 => r[dst!(op)] = u64::from(r[src!(op)] as i16 as i32 as u32),
+            ZEXT16 => {
+                let d = dst!(op);
+                r[d] = u64::from(r[d] as u16);
+            }
+            ZEXT32 => {
+                let d = dst!(op);
+                r[d] = u64::from(r[d] as u32);
+            }
+            BSWAP16 => {
+                let d = dst!(op);
+                r[d] = u64::from((r[d] as u16).swap_bytes());
+            }
+            BSWAP32 => {
+                let d = dst!(op);
+                r[d] = u64::from((r[d] as u32).swap_bytes());
+            }
+            BSWAP64 => {
+                let d = dst!(op);
+                r[d] = r[d].swap_bytes();
+            }
+            NOP => {}
+            LDX8 => r[dst!(op)] = u64::from(load!(1, op)[0]),
+            LDX16 => r[dst!(op)] = u64::from(u16::from_le_bytes(load!(2, op))),
+            LDX32 => r[dst!(op)] = u64::from(u32::from_le_bytes(load!(4, op))),
+            LDX64 => r[dst!(op)] = u64::from_le_bytes(load!(8, op)),
+            LDXS8 => r[dst!(op)] = load!(1, op)[0] as i8 as i64 as u64,
+            LDXS16 => r[dst!(op)] = i16::from_le_bytes(load!(2, op)) as i64 as u64,
+            LDXS32 => r[dst!(op)] = i32::from_le_bytes(load!(4, op)) as i64 as u64,
+            ST8 => store!(op, [op.imm as u8]),
+            ST16 => store!(op, (op.imm as u16).to_le_bytes()),
+            ST32 => store!(op, op.imm.to_le_bytes()),
+            ST64 => store!(op, (op.imm as i64).to_le_bytes()),
+            STX8 => store!(op, [r[src!(op)] as u8]),
+            STX16 => store!(op, (r[src!(op)] as u16).to_le_bytes()),
+            STX32 => store!(op, (r[src!(op)] as u32).to_le_bytes()),
+            STX64 => store!(op, r[src!(op)].to_le_bytes()),
+            LDIMM64 => {
+                // The tail slot holds the upper half.
+                let hi = ops.get(pc).map_or(0, |t| t.imm as u32);
+                r[dst!(op)] = u64::from(op.imm as u32) | u64::from(hi) << 32;
+                pc += 1;
+            }
+            JA => jump!(op.off),
+            GOTOL => jump!(op.imm),
+            // Every other code, listed up to 0xff so that the jump table
+            // covers the whole `u8` range and needs no range check.
+            0xff => return (usize::MAX, 0),
+            _ => bail!(),
+        }
+    }
+}
+
+impl Interpreter {
+    /// Execute from the session's entry program to its `exit`.
+    #[inline(never)]
+    pub(crate) fn exec(&self, sess: &mut Session<'_>) -> Result<Outcome, Trap> {
+        let entry = sess.entry();
+        let Some(info) = self.progs.get(entry as usize).copied() else {
+            return Err(Trap::NoSuchProgram {
+                pc: 0,
+                index: entry,
+                count: self.progs.len() as u32,
+            });
+        };
+        let config = sess.config();
+        let ops: &[Op] = &self.ops;
+        let mut r = [0u64; 16];
+        // One scalar load per argument: the session was just written field by
+        // field, and a vector load spanning two of those stores would stall
+        // on store forwarding (about a third of the cost of an empty run).
+        let args = sess.args();
+        for (i, a) in args.into_iter().enumerate() {
+            r[i + 1] = core::hint::black_box(a);
+        }
+        r[10] = layout::frame_pointer(0);
+        let mut base = info.base as usize;
+        let mut prog = entry as usize;
+        // Index of the next op.
+        let mut pc = base;
+        let limit = config.insn_budget.min(MAX_BUDGET);
+        // The budget runs out when `pc` passes `stop` at a control transfer:
+        // `stop` = start of the current straight-line run + budget left.
+        let mut stop = limit + pc as u64;
+        let mut may_goto = config.may_goto_budget;
+        let max_frames = config.call_frames() as usize;
+        let mut frames: SmallVec<[Frame; 8]> = SmallVec::new();
+
+        macro_rules! dst {
+            ($op:expr) => {
+                ($op.regs & 15) as usize
+            };
+        }
+        macro_rules! src {
+            ($op:expr) => {
+                ($op.regs >> 4) as usize
+            };
+        }
+        // Slot index of the executing instruction within its program.
+        macro_rules! cur_pc {
+            () => {
+                pc.wrapping_sub(1).wrapping_sub(base) as u32
+            };
+        }
+        // Charge the run ending at `pc` and continue at absolute index `$t`.
+        macro_rules! transfer {
+            ($t:expr) => {{
+                let t: usize = $t;
+                if pc as u64 > stop {
+                    return Err(Trap::BudgetExhausted {
+                        pc: cur_pc!(),
+                        limit: config.insn_budget,
+                    });
+                }
+                stop = stop - pc as u64 + t as u64;
+                pc = t;
+            }};
+        }
+        // A relative jump (`pc + 1 + off`; `pc` already points past the op).
+        macro_rules! jump {
+            ($off:expr) => {
+                transfer!(pc.wrapping_add_signed($off as isize))
+            };
+        }
+        macro_rules! finish {
+            ($r0:expr) => {{
+                if pc as u64 > stop {
+                    return Err(Trap::BudgetExhausted {
+                        pc: cur_pc!(),
+                        limit: config.insn_budget,
+                    });
+                }
+                return Ok(Outcome {
+                    r0: $r0,
+                    insns: limit - (stop - pc as u64),
+                });
+            }};
+        }
+        macro_rules! addr {
+            ($op:expr, $reg:expr) => {
+                $reg.wrapping_add($op.off as i64 as u64)
+            };
+        }
+        macro_rules! load {
+            ($n:literal, $op:expr) => {{
+                let b = r[src!($op)];
+                let addr = addr!($op, b);
+                match sess.mem.load::<$n>(addr) {
+                    Some(v) => v,
+                    None => {
+                        return Err(sess.mem.trap(
+                            Fault::OutOfBounds,
+                            cur_pc!(),
+                            addr,
+                            $n,
+                            Access::Read,
+                            Some(b),
+                        ));
+                    }
+                }
+            }};
+        }
+        macro_rules! store {
+            ($op:expr, $bytes:expr) => {{
+                let b = r[dst!($op)];
+                let addr = addr!($op, b);
+                let bytes = $bytes;
+                if let Err(f) = sess.mem.store(addr, bytes) {
+                    return Err(sess.mem.trap(
+                        f,
+                        cur_pc!(),
+                        addr,
+                        bytes.len() as u64,
+                        Access::Write,
+                        Some(b),
+                    ));
+                }
+            }};
+        }
+        macro_rules! call_helper {
+            ($id:expr) => {{
+                let args = [r[1], r[2], r[3], r[4], r[5]];
+                let ret = sess.call_helper(cur_pc!(), $id, args)?;
+                r[0] = ret.value;
+                if let Some(p) = ret.tail_call {
+                    // The helper checked `p` against the program count.
+                    let Some(target) = self.progs.get(p as usize).copied() else {
+                        return Err(Trap::NoSuchProgram {
+                            pc: cur_pc!(),
+                            index: p,
+                            count: self.progs.len() as u32,
+                        });
+                    };
+                    transfer!(target.base as usize);
+                    base = target.base as usize;
+                    prog = p as usize;
+                    r[1] = args[0];
+                }
+            }};
+        }
+        macro_rules! atomic {
+            ($n:literal, $t:ty, $op:expr) => {{
+                let aop = ATOMIC_OPS[($op.imm as usize) % ATOMIC_OPS.len()];
+                let b = r[dst!($op)];
+                let addr = addr!($op, b);
+                let Some(bytes) = sess.mem.load::<$n>(addr) else {
+                    return Err(sess.mem.trap(
+                        Fault::OutOfBounds,
+                        cur_pc!(),
+                        addr,
+                        $n,
+                        Access::Write,
+                        Some(b),
+                    ));
+                };
+                let old = <$t>::from_le_bytes(bytes);
+                let s = src!($op);
+                let new = atomic::<$t>(aop, old, r[s] as $t, r[0] as $t);
+                // Always store (even a failed cmpxchg) so that read-only
+                // memory traps whatever the data.
+                if let Err(f) = sess.mem.store(addr, new.to_le_bytes()) {
+                    return Err(sess
+                        .mem
+                        .trap(f, cur_pc!(), addr, $n, Access::Write, Some(b)));
+                }
+                match aop {
+                    AtomicOp::Cmpxchg => r[0] = u64::from(old),
+                    o if o.fetches() => r[s] = u64::from(old),
+                    _ => {}
+                }
+            }};
+        }
+        macro_rules! ld_packet {
+            ($n:literal, $off:expr) => {{
+                let off: u32 = $off;
+                // Negative offsets (the kernel's SKF_* ancillary area) and
+                // out-of-range ones end the program with r0 = 0.
+                let v = if off > i32::MAX as u32 {
+                    None
+                } else {
+                    sess.mem.load::<$n>(PACKET_BASE + u64::from(off))
+                };
+                match v {
+                    Some(b) => {
+                        let mut w = [0u8; 8];
+                        w[8 - $n..].copy_from_slice(&b);
+                        r[0] = u64::from_be_bytes(w);
+                    }
+                    None => finish!(0),
+                }
+            }};
+        }
+
+        loop {
+            (pc, stop) = fast(ops, &mut r, pc, stop, &mut sess.mem);
+            // The slow path: run exactly one op, whatever it is.
+            let Some(&op) = ops.get(pc) else {
+                // Unreachable: every transfer target is validated and no
+                // program falls off its end.
+                return Err(Trap::InvalidJumpTarget {
+                    pc: cur_pc!(),
+                    target: pc as u64,
+                });
+            };
+            pc += 1;
+            match op.code {
+                ADD64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<ADD>(r[d], op.imm as i64 as u64);
+                }
+                ADD64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<ADD>(r[d], r[src!(op)]);
+                }
+                SUB64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<SUB>(r[d], op.imm as i64 as u64);
+                }
+                SUB64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<SUB>(r[d], r[src!(op)]);
+                }
+                MUL64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<MUL>(r[d], op.imm as i64 as u64);
+                }
+                MUL64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<MUL>(r[d], r[src!(op)]);
+                }
+                DIV64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<DIV>(r[d], op.imm as i64 as u64);
+                }
+                DIV64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<DIV>(r[d], r[src!(op)]);
+                }
+                SDIV64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<SDIV>(r[d], op.imm as i64 as u64);
+                }
+                SDIV64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<SDIV>(r[d], r[src!(op)]);
+                }
+                OR64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<OR>(r[d], op.imm as i64 as u64);
+                }
+                OR64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<OR>(r[d], r[src!(op)]);
+                }
+                AND64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<AND>(r[d], op.imm as i64 as u64);
+                }
+                AND64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<AND>(r[d], r[src!(op)]);
+                }
+                LSH64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<LSH>(r[d], op.imm as i64 as u64);
+                }
+                LSH64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<LSH>(r[d], r[src!(op)]);
+                }
+                RSH64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<RSH>(r[d], op.imm as i64 as u64);
+                }
+                RSH64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<RSH>(r[d], r[src!(op)]);
+                }
+                MOD64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<MOD>(r[d], op.imm as i64 as u64);
+                }
+                MOD64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<MOD>(r[d], r[src!(op)]);
+                }
+                SMOD64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<SMOD>(r[d], op.imm as i64 as u64);
+                }
+                SMOD64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<SMOD>(r[d], r[src!(op)]);
+                }
+                XOR64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<XOR>(r[d], op.imm as i64 as u64);
+                }
+                XOR64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<XOR>(r[d], r[src!(op)]);
+                }
+                MOV64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<MOV>(r[d], op.imm as i64 as u64);
+                }
+                MOV64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<MOV>(r[d], r[src!(op)]);
+                }
+                ARSH64_K => {
+                    let d = dst!(op);
+                    r[d] = alu64::<ARSH>(r[d], op.imm as i64 as u64);
+                }
+                ARSH64_X => {
+                    let d = dst!(op);
+                    r[d] = alu64::<ARSH>(r[d], r[src!(op)]);
+                }
+                ADD32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<ADD>(r[d] as u32, op.imm as u32));
+                }
+                ADD32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<ADD>(r[d] as u32, r[src!(op)] as u32));
+                }
+                SUB32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<SUB>(r[d] as u32, op.imm as u32));
+                }
+                SUB32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<SUB>(r[d] as u32, r[src!(op)] as u32));
+                }
+                MUL32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<MUL>(r[d] as u32, op.imm as u32));
+                }
+                MUL32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<MUL>(r[d] as u32, r[src!(op)] as u32));
+                }
+                DIV32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<DIV>(r[d] as u32, op.imm as u32));
+                }
+                DIV32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<DIV>(r[d] as u32, r[src!(op)] as u32));
+                }
+                SDIV32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<SDIV>(r[d] as u32, op.imm as u32));
+                }
+                SDIV32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<SDIV>(r[d] as u32, r[src!(op)] as u32));
+                }
+                OR32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<OR>(r[d] as u32, op.imm as u32));
+                }
+                OR32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<OR>(r[d] as u32, r[src!(op)] as u32));
+                }
+                AND32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<AND>(r[d] as u32, op.imm as u32));
+                }
+                AND32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<AND>(r[d] as u32, r[src!(op)] as u32));
+                }
+                LSH32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<LSH>(r[d] as u32, op.imm as u32));
+                }
+                LSH32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<LSH>(r[d] as u32, r[src!(op)] as u32));
+                }
+                RSH32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<RSH>(r[d] as u32, op.imm as u32));
+                }
+                RSH32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<RSH>(r[d] as u32, r[src!(op)] as u32));
+                }
+                MOD32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<MOD>(r[d] as u32, op.imm as u32));
+                }
+                MOD32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<MOD>(r[d] as u32, r[src!(op)] as u32));
+                }
+                SMOD32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<SMOD>(r[d] as u32, op.imm as u32));
+                }
+                SMOD32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<SMOD>(r[d] as u32, r[src!(op)] as u32));
+                }
+                XOR32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<XOR>(r[d] as u32, op.imm as u32));
+                }
+                XOR32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<XOR>(r[d] as u32, r[src!(op)] as u32));
+                }
+                MOV32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<MOV>(r[d] as u32, op.imm as u32));
+                }
+                MOV32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<MOV>(r[d] as u32, r[src!(op)] as u32));
+                }
+                ARSH32_K => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<ARSH>(r[d] as u32, op.imm as u32));
+                }
+                ARSH32_X => {
+                    let d = dst!(op);
+                    r[d] = u64::from(alu32::<ARSH>(r[d] as u32, r[src!(op)] as u32));
+                }
+                JEQ64_K => {
+                    if cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JEQ64_X => {
+                    if cmp64::<EQ>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JNE64_K => {
+                    if cmp64::<NE>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JNE64_X => {
+                    if cmp64::<NE>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JGT64_K => {
+                    if cmp64::<GT>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JGT64_X => {
+                    if cmp64::<GT>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JGE64_K => {
+                    if cmp64::<GE>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JGE64_X => {
+                    if cmp64::<GE>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JLT64_K => {
+                    if cmp64::<LT>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JLT64_X => {
+                    if cmp64::<LT>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JLE64_K => {
+                    if cmp64::<LE>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JLE64_X => {
+                    if cmp64::<LE>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JSGT64_K => {
+                    if cmp64::<SGT>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JSGT64_X => {
+                    if cmp64::<SGT>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JSGE64_K => {
+                    if cmp64::<SGE>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JSGE64_X => {
+                    if cmp64::<SGE>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JSLT64_K => {
+                    if cmp64::<SLT>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JSLT64_X => {
+                    if cmp64::<SLT>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JSLE64_K => {
+                    if cmp64::<SLE>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JSLE64_X => {
+                    if cmp64::<SLE>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JSET64_K => {
+                    if cmp64::<SET>(r[dst!(op)], op.imm as i64 as u64) {
+                        jump!(op.off);
+                    }
+                }
+                JSET64_X => {
+                    if cmp64::<SET>(r[dst!(op)], r[src!(op)]) {
+                        jump!(op.off);
+                    }
+                }
+                JEQ32_K => {
+                    if cmp32::<EQ>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JEQ32_X => {
+                    if cmp32::<EQ>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JNE32_K => {
+                    if cmp32::<NE>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JNE32_X => {
+                    if cmp32::<NE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JGT32_K => {
+                    if cmp32::<GT>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JGT32_X => {
+                    if cmp32::<GT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JGE32_K => {
+                    if cmp32::<GE>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JGE32_X => {
+                    if cmp32::<GE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JLT32_K => {
+                    if cmp32::<LT>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JLT32_X => {
+                    if cmp32::<LT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JLE32_K => {
+                    if cmp32::<LE>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JLE32_X => {
+                    if cmp32::<LE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSGT32_K => {
+                    if cmp32::<SGT>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSGT32_X => {
+                    if cmp32::<SGT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSGE32_K => {
+                    if cmp32::<SGE>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSGE32_X => {
+                    if cmp32::<SGE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSLT32_K => {
+                    if cmp32::<SLT>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSLT32_X => {
+                    if cmp32::<SLT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSLE32_K => {
+                    if cmp32::<SLE>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSLE32_X => {
+                    if cmp32::<SLE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSET32_K => {
+                    if cmp32::<SET>(r[dst!(op)] as u32, op.imm as u32) {
+                        jump!(op.off);
+                    }
+                }
+                JSET32_X => {
+                    if cmp32::<SET>(r[dst!(op)] as u32, r[src!(op)] as u32) {
+                        jump!(op.off);
+                    }
+                }
+                NEG64 => {
+                    let d = dst!(op);
+                    r[d] = r[d].wrapping_neg();
+                }
+                NEG32 => {
+                    let d = dst!(op);
+                    r[d] = u64::from((r[d] as u32).wrapping_neg());
+                }
+                MOVSX8_64 => r[dst!(op)] = r[src!(op)] as i8 as i64 as u64,
+                MOVSX16_64 => r[dst!(op)] = r[src!(op)] as i16 as i64 as u64,
+                MOVSX32_64 => r[dst!(op)] = r[src!(op)] as i32 as i64 as u64,
+                MOVSX8_32 => r[dst!(op)] = u64::from(r[src!(op)] as i8 as i32 as u32),
+                MOVSX16_32 => r[dst!(op)] = u64::from(r[src!(op)] as i16 as i32 as u32),
+                ZEXT16 => {
+                    let d = dst!(op);
+                    r[d] = u64::from(r[d] as u16);
+                }
+                ZEXT32 => {
+                    let d = dst!(op);
+                    r[d] = u64::from(r[d] as u32);
+                }
+                BSWAP16 => {
+                    let d = dst!(op);
+                    r[d] = u64::from((r[d] as u16).swap_bytes());
+                }
+                BSWAP32 => {
+                    let d = dst!(op);
+                    r[d] = u64::from((r[d] as u32).swap_bytes());
+                }
+                BSWAP64 => {
+                    let d = dst!(op);
+                    r[d] = r[d].swap_bytes();
+                }
+                NOP => {}
+                LDX8 => r[dst!(op)] = u64::from(load!(1, op)[0]),
+                LDX16 => r[dst!(op)] = u64::from(u16::from_le_bytes(load!(2, op))),
+                LDX32 => r[dst!(op)] = u64::from(u32::from_le_bytes(load!(4, op))),
+                LDX64 => r[dst!(op)] = u64::from_le_bytes(load!(8, op)),
+                LDXS8 => r[dst!(op)] = load!(1, op)[0] as i8 as i64 as u64,
+                LDXS16 => r[dst!(op)] = i16::from_le_bytes(load!(2, op)) as i64 as u64,
+                LDXS32 => r[dst!(op)] = i32::from_le_bytes(load!(4, op)) as i64 as u64,
+                ST8 => store!(op, [op.imm as u8]),
+                ST16 => store!(op, (op.imm as u16).to_le_bytes()),
+                ST32 => store!(op, op.imm.to_le_bytes()),
+                ST64 => store!(op, (op.imm as i64).to_le_bytes()),
+                STX8 => store!(op, [r[src!(op)] as u8]),
+                STX16 => store!(op, (r[src!(op)] as u16).to_le_bytes()),
+                STX32 => store!(op, (r[src!(op)] as u32).to_le_bytes()),
+                STX64 => store!(op, r[src!(op)].to_le_bytes()),
+                ATOMIC32 => atomic!(4, u32, op),
+                ATOMIC64 => atomic!(8, u64, op),
+                LDIMM64 => {
+                    // The tail slot holds the upper half.
+                    let hi = ops.get(pc).map_or(0, |t| t.imm as u32);
+                    r[dst!(op)] = u64::from(op.imm as u32) | u64::from(hi) << 32;
+                    pc += 1;
+                }
+                LDABS8 => ld_packet!(1, op.imm as u32),
+                LDABS16 => ld_packet!(2, op.imm as u32),
+                LDABS32 => ld_packet!(4, op.imm as u32),
+                LDIND8 => ld_packet!(1, (r[src!(op)] as u32).wrapping_add(op.imm as u32)),
+                LDIND16 => ld_packet!(2, (r[src!(op)] as u32).wrapping_add(op.imm as u32)),
+                LDIND32 => ld_packet!(4, (r[src!(op)] as u32).wrapping_add(op.imm as u32)),
+                JA => jump!(op.off),
+                GOTOL => jump!(op.imm),
+                CALL => call_helper!(op.imm as u32),
+                CALLX => {
+                    let v = r[dst!(op)];
+                    let Ok(id) = u32::try_from(v) else {
+                        return Err(Trap::CallxNotHelper {
+                            pc: cur_pc!(),
+                            value: v,
+                        });
+                    };
+                    call_helper!(id);
+                }
+                CALL_LOCAL => {
+                    if frames.len() + 1 >= max_frames {
+                        return Err(Trap::CallDepthExceeded {
+                            pc: cur_pc!(),
+                            max: max_frames as u32,
+                        });
+                    }
+                    frames.push(Frame {
+                        ret: pc as u32,
+                        base: base as u32,
+                        prog: prog as u32,
+                        saved: [r[6], r[7], r[8], r[9]],
+                    });
+                    r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
+                    jump!(op.imm);
+                }
+                EXIT => match frames.pop() {
+                    None => finish!(r[0]),
+                    Some(f) => {
+                        transfer!(f.ret as usize);
+                        [r[6], r[7], r[8], r[9]] = f.saved;
+                        r[10] = r[10].wrapping_add(ebpf_runtime::STACK_FRAME_SIZE as u64);
+                        base = f.base as usize;
+                        prog = f.prog as usize;
+                    }
+                },
+                MAY_GOTO => {
+                    if may_goto == 0 {
+                        jump!(op.off);
+                    } else {
+                        may_goto -= 1;
+                    }
+                }
+                GOTOX => {
+                    let target = r[dst!(op)];
+                    let len = self.progs.get(prog).map_or(0, |p| p.len);
+                    let t = base.wrapping_add(target as usize);
+                    let ok = target < u64::from(len)
+                        && !matches!(ops.get(t), Some(Op { code: TAIL, .. }) | None);
+                    if !ok {
+                        return Err(Trap::InvalidJumpTarget {
+                            pc: cur_pc!(),
+                            target,
+                        });
+                    }
+                    transfer!(t);
+                }
+                CALL_BAD => {
+                    return Err(Trap::UnknownHelper {
+                        pc: cur_pc!(),
+                        id: i64::from(op.imm),
+                    });
+                }
+                UNSUPPORTED => {
+                    return Err(Trap::Unsupported {
+                        pc: cur_pc!(),
+                        what: UNSUPPORTED_WHAT
+                            .get(op.imm as usize)
+                            .copied()
+                            .unwrap_or("instruction"),
+                    });
+                }
+                _ => {
+                    // TAIL (never reached: jumps onto it are rejected and
+                    // LDIMM64 steps over it) and codes no op has.
+                    return Err(Trap::InvalidJumpTarget {
+                        pc: cur_pc!(),
+                        target: u64::from(cur_pc!()),
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The interpreter's internal instruction form.
+//!
+//! One 8-byte [`Op`] per instruction slot, so an op's index is its slot index
+//! (traps report it directly) and the run loop fetches an op with a single
+//! 64-bit load. The layout mirrors the wire format (`code`, registers,
+//! `off`, `imm`), but `code` is a dense internal opcode naming the
+//! *specialised* operation: one per ALU operation x width x operand kind,
+//! one per jump condition x width x operand kind, one per access size, and
+//! so on, so that dispatch is a single jump-table `match`. Operands are
+//! pre-processed where it helps: constant shift amounts are masked,
+//! `ld_imm64` keeps the resolved 64-bit value split over its two slots, and
+//! atomics carry their operation as an index into [`ATOMIC_OPS`].
+//!
+//! Jump offsets stay relative (`pc + 1 + off`), exactly as in the program,
+//! and are validated at translation; registers are below 11, so indexing a
+//! 16-entry register file with a 4-bit nibble needs no bounds check.
+//!
+//! Code names: `ADD64_K` = 64-bit add of an immediate, `JSLT32_X` = 32-bit
+//! signed `<` against a register, and so on.
+
+/// One executable slot.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(C, align(8))]
+pub(crate) struct Op {
+    /// Internal opcode (the constants below).
+    pub(crate) code: u8,
+    /// `dst | src << 4`.
+    pub(crate) regs: u8,
+    /// Offset: memory displacement or relative jump.
+    pub(crate) off: i16,
+    /// Immediate.
+    pub(crate) imm: i32,
+}
+
+impl Op {
+    pub(crate) const fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Op {
+        Op {
+            code,
+            regs: (dst & 15) | (src << 4),
+            off,
+            imm,
+        }
+    }
+}
+
+/// What an `UNSUPPORTED` op traps with (indexed by its `imm`).
+pub(crate) const UNSUPPORTED_WHAT: [&str; 3] = [
+    "kfunc call",
+    "ld_imm64 of a BTF id",
+    "addr_space_cast (arenas)",
+];
+
+/// Atomic operations, indexed by an atomic op's `imm`.
+pub(crate) const ATOMIC_OPS: [ebpf_isa::AtomicOp; 10] = ebpf_isa::AtomicOp::ALL;
+
+pub(crate) const ADD64_K: u8 = 0;
+pub(crate) const ADD64_X: u8 = 1;
+pub(crate) const SUB64_K: u8 = 2;
+pub(crate) const SUB64_X: u8 = 3;
+pub(crate) const MUL64_K: u8 = 4;
+pub(crate) const MUL64_X: u8 = 5;
+pub(crate) const DIV64_K: u8 = 6;
+pub(crate) const DIV64_X: u8 = 7;
+pub(crate) const SDIV64_K: u8 = 8;
+pub(crate) const SDIV64_X: u8 = 9;
+pub(crate) const OR64_K: u8 = 10;
+pub(crate) const OR64_X: u8 = 11;
+pub(crate) const AND64_K: u8 = 12;
+pub(crate) const AND64_X: u8 = 13;
+pub(crate) const LSH64_K: u8 = 14;
+pub(crate) const LSH64_X: u8 = 15;
+pub(crate) const RSH64_K: u8 = 16;
+pub(crate) const RSH64_X: u8 = 17;
+pub(crate) const MOD64_K: u8 = 18;
+pub(crate) const MOD64_X: u8 = 19;
+pub(crate) const SMOD64_K: u8 = 20;
+pub(crate) const SMOD64_X: u8 = 21;
+pub(crate) const XOR64_K: u8 = 22;
+pub(crate) const XOR64_X: u8 = 23;
+pub(crate) const MOV64_K: u8 = 24;
+pub(crate) const MOV64_X: u8 = 25;
+pub(crate) const ARSH64_K: u8 = 26;
+pub(crate) const ARSH64_X: u8 = 27;
+pub(crate) const ADD32_K: u8 = 28;
+pub(crate) const ADD32_X: u8 = 29;
+pub(crate) const SUB32_K: u8 = 30;
+pub(crate) const SUB32_X: u8 = 31;
+pub(crate) const MUL32_K: u8 = 32;
+pub(crate) const MUL32_X: u8 = 33;
+pub(crate) const DIV32_K: u8 = 34;
+pub(crate) const DIV32_X: u8 = 35;
+pub(crate) const SDIV32_K: u8 = 36;
+pub(crate) const SDIV32_X: u8 = 37;
+pub(crate) const OR32_K: u8 = 38;
+pub(crate) const OR32_X: u8 = 39;
+pub(crate) const AND32_K: u8 = 40;
+pub(crate) const AND32_X: u8 = 41;
+pub(crate) const LSH32_K: u8 = 42;
+pub(crate) const LSH32_X: u8 = 43;
+pub(crate) const RSH32_K: u8 = 44;
+pub(crate) const RSH32_X: u8 = 45;
+pub(crate) const MOD32_K: u8 = 46;
+pub(crate) const MOD32_X: u8 = 47;
+pub(crate) const SMOD32_K: u8 = 48;
+pub(crate) const SMOD32_X: u8 = 49;
+pub(crate) const XOR32_K: u8 = 50;
+pub(crate) const XOR32_X: u8 = 51;
+pub(crate) const MOV32_K: u8 = 52;
+pub(crate) const MOV32_X: u8 = 53;
+pub(crate) const ARSH32_K: u8 = 54;
+pub(crate) const ARSH32_X: u8 = 55;
+pub(crate) const JEQ64_K: u8 = 56;
+pub(crate) const JEQ64_X: u8 = 57;
+pub(crate) const JNE64_K: u8 = 58;
+pub(crate) const JNE64_X: u8 = 59;
+pub(crate) const JGT64_K: u8 = 60;
+pub(crate) const JGT64_X: u8 = 61;
+pub(crate) const JGE64_K: u8 = 62;
+pub(crate) const JGE64_X: u8 = 63;
+pub(crate) const JLT64_K: u8 = 64;
+pub(crate) const JLT64_X: u8 = 65;
+pub(crate) const JLE64_K: u8 = 66;
+pub(crate) const JLE64_X: u8 = 67;
+pub(crate) const JSGT64_K: u8 = 68;
+pub(crate) const JSGT64_X: u8 = 69;
+pub(crate) const JSGE64_K: u8 = 70;
+pub(crate) const JSGE64_X: u8 = 71;
+pub(crate) const JSLT64_K: u8 = 72;
+pub(crate) const JSLT64_X: u8 = 73;
+pub(crate) const JSLE64_K: u8 = 74;
+pub(crate) const JSLE64_X: u8 = 75;
+pub(crate) const JSET64_K: u8 = 76;
+pub(crate) const JSET64_X: u8 = 77;
+pub(crate) const JEQ32_K: u8 = 78;
+pub(crate) const JEQ32_X: u8 = 79;
+pub(crate) const JNE32_K: u8 = 80;
+pub(crate) const JNE32_X: u8 = 81;
+pub(crate) const JGT32_K: u8 = 82;
+pub(crate) const JGT32_X: u8 = 83;
+pub(crate) const JGE32_K: u8 = 84;
+pub(crate) const JGE32_X: u8 = 85;
+pub(crate) const JLT32_K: u8 = 86;
+pub(crate) const JLT32_X: u8 = 87;
+pub(crate) const JLE32_K: u8 = 88;
+pub(crate) const JLE32_X: u8 = 89;
+pub(crate) const JSGT32_K: u8 = 90;
+pub(crate) const JSGT32_X: u8 = 91;
+pub(crate) const JSGE32_K: u8 = 92;
+pub(crate) const JSGE32_X: u8 = 93;
+pub(crate) const JSLT32_K: u8 = 94;
+pub(crate) const JSLT32_X: u8 = 95;
+pub(crate) const JSLE32_K: u8 = 96;
+pub(crate) const JSLE32_X: u8 = 97;
+pub(crate) const JSET32_K: u8 = 98;
+pub(crate) const JSET32_X: u8 = 99;
+pub(crate) const NEG64: u8 = 100;
+pub(crate) const NEG32: u8 = 101;
+pub(crate) const MOVSX8_64: u8 = 102;
+pub(crate) const MOVSX16_64: u8 = 103;
+pub(crate) const MOVSX32_64: u8 = 104;
+pub(crate) const MOVSX8_32: u8 = 105;
+pub(crate) const MOVSX16_32: u8 = 106;
+pub(crate) const ZEXT16: u8 = 107;
+pub(crate) const ZEXT32: u8 = 108;
+pub(crate) const BSWAP16: u8 = 109;
+pub(crate) const BSWAP32: u8 = 110;
+pub(crate) const BSWAP64: u8 = 111;
+pub(crate) const NOP: u8 = 112;
+pub(crate) const LDX8: u8 = 113;
+pub(crate) const LDX16: u8 = 114;
+pub(crate) const LDX32: u8 = 115;
+pub(crate) const LDX64: u8 = 116;
+pub(crate) const LDXS8: u8 = 117;
+pub(crate) const LDXS16: u8 = 118;
+pub(crate) const LDXS32: u8 = 119;
+pub(crate) const ST8: u8 = 120;
+pub(crate) const ST16: u8 = 121;
+pub(crate) const ST32: u8 = 122;
+pub(crate) const ST64: u8 = 123;
+pub(crate) const STX8: u8 = 124;
+pub(crate) const STX16: u8 = 125;
+pub(crate) const STX32: u8 = 126;
+pub(crate) const STX64: u8 = 127;
+pub(crate) const ATOMIC32: u8 = 128;
+pub(crate) const ATOMIC64: u8 = 129;
+pub(crate) const LDIMM64: u8 = 130;
+pub(crate) const LDABS8: u8 = 131;
+pub(crate) const LDABS16: u8 = 132;
+pub(crate) const LDABS32: u8 = 133;
+pub(crate) const LDIND8: u8 = 134;
+pub(crate) const LDIND16: u8 = 135;
+pub(crate) const LDIND32: u8 = 136;
+pub(crate) const JA: u8 = 137;
+pub(crate) const GOTOL: u8 = 138;
+pub(crate) const CALL: u8 = 139;
+pub(crate) const CALL_BAD: u8 = 140;
+pub(crate) const CALL_LOCAL: u8 = 141;
+pub(crate) const CALLX: u8 = 142;
+pub(crate) const EXIT: u8 = 143;
+pub(crate) const MAY_GOTO: u8 = 144;
+pub(crate) const GOTOX: u8 = 145;
+pub(crate) const UNSUPPORTED: u8 = 146;
+pub(crate) const TAIL: u8 = 147;
+/// Appended once after all programs: the fast loop's fetch index is clamped
+/// to it, and it bails out.
+pub(crate) const SENTINEL: u8 = 148;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn op_is_8_bytes() {
+        assert_eq!(core::mem::size_of::<super::Op>(), 8);
+        assert_eq!(core::mem::align_of::<super::Op>(), 8);
+    }
+}
