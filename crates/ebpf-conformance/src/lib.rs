@@ -36,6 +36,8 @@
 
 pub mod classify;
 pub mod data;
+pub mod engine;
+pub mod run;
 
 use ebpf_isa::{AsmError, RawInsn};
 
