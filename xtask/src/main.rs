@@ -1,2 +1,82 @@
-//! Project automation (placeholder replaced by the xtask helper).
-fn main() {}
+//! Project automation, run as `cargo xtask <command>` (the alias lives in
+//! `.cargo/config.toml`).
+//!
+//! * `ci`: the whole CI pipeline (fmt, clippy, test, doc, layering check and,
+//!   once it exists, the conformance suite), stopping at the first failure
+//!   and ending with one summary line. `.ci/run` calls exactly this.
+//! * `layers`: only the crate layering check (see [`layers`]).
+//! * `fuzz TARGET SECONDS [-- ARGS]`: one cargo-fuzz target for a bounded time,
+//!   with a seed corpus generated from the conformance suite.
+//!
+//! xtask is a developer tool: it is exempt from the layering rules and is the
+//! only crate allowed to use `serde_json`.
+#![forbid(unsafe_code)]
+
+mod ci;
+mod error;
+mod fuzz;
+mod layers;
+mod metadata;
+mod process;
+
+use std::process::ExitCode;
+
+use crate::error::Error;
+
+const HELP: &str = "\
+cargo xtask: project automation
+
+USAGE:
+    cargo xtask <COMMAND> [ARGS]
+
+COMMANDS:
+    ci                            run the CI pipeline: fmt, clippy, test, doc,
+                                  layering check, and conformance (once the
+                                  ebpf-conformance crate has its `conformance` bin);
+                                  stops at the first failing step
+    layers                        check crate dependencies against the layer table
+                                  (xtask/src/layers.rs)
+    fuzz TARGET SECONDS [-- ARGS] run one fuzz target (decode, asm) for SECONDS with
+                                  `cargo +nightly fuzz run`; ARGS go to libFuzzer.
+                                  Needs `cargo install cargo-fuzz` and a nightly toolchain
+    help, --help, -h              print this help
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprint!("{HELP}");
+        return ExitCode::FAILURE;
+    };
+    let result = match command.as_str() {
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        "ci" => no_args("ci", rest).and_then(|()| ci::run()),
+        "layers" => no_args("layers", rest).and_then(|()| layers::run()),
+        "fuzz" => fuzz::run(rest),
+        other => Err(Error::Usage {
+            message: format!("unknown command `{other}` (try `cargo xtask --help`)"),
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // The summary line already said which step failed; it stays last.
+        Err(Error::Ci { .. }) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("xtask: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reject arguments for commands that take none.
+fn no_args(command: &str, rest: &[String]) -> Result<(), Error> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(Error::Usage {
+            message: format!("`cargo xtask {command}` takes no arguments, got `{arg}`"),
+        }),
+    }
+}
