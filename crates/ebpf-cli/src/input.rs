@@ -1,0 +1,106 @@
+//! Reading a program file: raw bytecode or assembly in either syntax.
+
+use std::path::{Path, PathBuf};
+
+use ebpf_isa::{AsmError, DecodeError, Program};
+
+/// Which text syntax a program file uses.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub(crate) enum Syntax {
+    /// Decide from the contents: raw bytecode if binary, uBPF dialect if
+    /// the text uses `%rN` registers, kernel syntax otherwise.
+    Auto,
+    /// The kernel's syntax (`r0 = *(u32 *)(r1 +4)`).
+    Kernel,
+    /// The uBPF / conformance-suite dialect (`ldxw %r0, [%r1+4]`).
+    Ubpf,
+    /// Raw little-endian bytecode, 8 bytes per slot.
+    Raw,
+}
+
+/// Why a program file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InputError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Decode { path: PathBuf, source: DecodeError },
+    #[error("{path}:{source}")]
+    Asm { path: PathBuf, source: AsmError },
+    #[error("{path}: is an ELF object; ELF input needs the loader, which is not available yet")]
+    Elf { path: PathBuf },
+    #[error(
+        "{path}: not UTF-8 text at byte {offset}, and not raw bytecode (length {len} is not a multiple of 8)"
+    )]
+    NotText {
+        path: PathBuf,
+        offset: usize,
+        len: usize,
+    },
+}
+
+/// The syntax [`Syntax::Auto`] picks for `bytes`.
+pub(crate) fn detect(bytes: &[u8]) -> Syntax {
+    let text = std::str::from_utf8(bytes).ok();
+    match text {
+        Some(t) if t.chars().all(|c| !c.is_control() || c.is_whitespace()) => {
+            if t.contains("%r") {
+                Syntax::Ubpf
+            } else {
+                Syntax::Kernel
+            }
+        }
+        _ => Syntax::Raw,
+    }
+}
+
+/// Read and decode or assemble the program in `path`.
+pub(crate) fn read_program(path: &Path, syntax: Syntax) -> Result<Program, InputError> {
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        path: path.into(),
+        source,
+    })?;
+    if bytes.starts_with(b"\x7fELF") {
+        return Err(InputError::Elf { path: path.into() });
+    }
+    let syntax = if syntax == Syntax::Auto {
+        detect(&bytes)
+    } else {
+        syntax
+    };
+    let text = || match std::str::from_utf8(&bytes) {
+        Ok(t) => Ok(t),
+        Err(e) => Err(InputError::NotText {
+            path: path.into(),
+            offset: e.valid_up_to(),
+            len: bytes.len(),
+        }),
+    };
+    let asm_err = |source| InputError::Asm {
+        path: path.into(),
+        source,
+    };
+    match syntax {
+        Syntax::Raw => Program::from_bytes(&bytes).map_err(|source| InputError::Decode {
+            path: path.into(),
+            source,
+        }),
+        Syntax::Kernel => ebpf_isa::asm::assemble(text()?).map_err(asm_err),
+        Syntax::Ubpf | Syntax::Auto => ebpf_isa::ubpf::assemble(text()?).map_err(asm_err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_syntax() {
+        assert_eq!(detect(b"r0 = 1\nexit\n"), Syntax::Kernel);
+        assert_eq!(detect(b"mov %r0, 1\nexit\n"), Syntax::Ubpf);
+        assert_eq!(detect(&[0xb7, 0, 0, 0, 1, 0, 0, 0]), Syntax::Raw);
+    }
+}

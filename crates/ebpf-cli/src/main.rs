@@ -1,0 +1,131 @@
+//! `ebpf`: bpftool-like verbs on program files.
+//!
+//! * `ebpf asm FILE [-o OUT]` assembles kernel-syntax or uBPF-dialect text.
+//! * `ebpf disasm FILE [--syntax kernel|ubpf]` prints a program.
+//! * `ebpf run PROG [--mem HEX | --data-in FILE] [--repeat N] [--json]` runs a
+//!   program in the interpreter and prints its return value.
+//!
+//! PROG is raw bytecode (8 bytes per slot) or assembly in either syntax; the
+//! kind is detected from the contents unless `--syntax` says otherwise.
+//! ELF objects come with the loader.
+#![forbid(unsafe_code)]
+
+mod input;
+mod run;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use input::{Syntax, read_program};
+
+#[derive(Parser)]
+#[command(
+    name = "ebpf",
+    version,
+    about = "Assemble, disassemble and run eBPF programs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output syntax of `disasm`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum OutSyntax {
+    /// The kernel's syntax, as `bpftool prog dump xlated` prints it.
+    Kernel,
+    /// The uBPF / conformance-suite dialect.
+    Ubpf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assemble a program; writes bytecode to OUT, or hex slots to stdout.
+    Asm {
+        /// Assembly file (kernel syntax or uBPF dialect).
+        file: PathBuf,
+        /// Where to write the bytecode (8 bytes per slot).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Input syntax.
+        #[arg(long, value_enum, default_value = "auto")]
+        syntax: Syntax,
+    },
+    /// Disassemble a program (bytecode or assembly).
+    Disasm {
+        /// Program file.
+        file: PathBuf,
+        /// Output syntax.
+        #[arg(long, value_enum, default_value = "kernel")]
+        syntax: OutSyntax,
+        /// Input syntax.
+        #[arg(long = "input-syntax", value_enum, default_value = "auto")]
+        input_syntax: Syntax,
+    },
+    /// Run a program in an engine and print its return value.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Asm {
+            file,
+            output,
+            syntax,
+        } => asm(&file, output.as_deref(), syntax),
+        Command::Disasm {
+            file,
+            syntax,
+            input_syntax,
+        } => disasm(&file, syntax, input_syntax),
+        Command::Run(args) => run::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ebpf: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn asm(file: &std::path::Path, output: Option<&std::path::Path>, syntax: Syntax) -> CliResult {
+    let syntax = if syntax == Syntax::Raw {
+        Syntax::Auto
+    } else {
+        syntax
+    };
+    let prog = read_program(file, syntax)?;
+    let bytes = prog.to_bytes();
+    match output {
+        Some(out) => std::fs::write(out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            for slot in bytes.chunks(8) {
+                let hex: Vec<String> = slot.iter().map(|b| format!("{b:02x}")).collect();
+                writeln!(stdout, "{}", hex.join(" "))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn disasm(file: &std::path::Path, syntax: OutSyntax, input_syntax: Syntax) -> CliResult {
+    let prog = read_program(file, input_syntax)?;
+    let mut stdout = std::io::stdout().lock();
+    match syntax {
+        OutSyntax::Kernel => {
+            let width = prog.len().saturating_sub(1).to_string().len().max(1);
+            for (idx, insn) in prog.iter() {
+                writeln!(stdout, "{idx:>width$}: {}", insn.kernel_log())?;
+            }
+        }
+        OutSyntax::Ubpf => write!(stdout, "{}", ebpf_isa::ubpf::disassemble(&prog))?,
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! `ebpf run`: execute a program and print its return value, as
+//! `bpftool prog run` does.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ebpf_interp::Interpreter;
+use ebpf_runtime::Runtime;
+
+use crate::input::{Syntax, read_program};
+
+/// Which engine executes the program.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// The interpreter (`ebpf-interp`).
+    Interp,
+}
+
+/// Arguments of `ebpf run`.
+#[derive(clap::Args)]
+pub(crate) struct RunArgs {
+    /// Program: raw bytecode or assembly (kernel syntax or uBPF dialect).
+    prog: PathBuf,
+    /// Input memory as hex bytes (`"01 02 ff"` or `0102ff`); r1 points to it, r2 is its length.
+    #[arg(long, conflicts_with = "data_in")]
+    mem: Option<String>,
+    /// Input memory from a file.
+    #[arg(long = "data-in")]
+    data_in: Option<PathBuf>,
+    /// Engine.
+    #[arg(long, value_enum, default_value = "interp")]
+    engine: EngineArg,
+    /// Run this many times and print the mean duration per run.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    repeat: u64,
+    /// Input syntax.
+    #[arg(long, value_enum, default_value = "auto")]
+    syntax: Syntax,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Bytes from hex text: whitespace-separated tokens, each an even number
+/// of hex digits, with an optional `0x` prefix.
+pub(crate) fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for tok in text.split_whitespace() {
+        let digits = tok.strip_prefix("0x").unwrap_or(tok);
+        if digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "--mem: `{tok}` is not a sequence of hex byte pairs"
+            ));
+        }
+        for i in (0..digits.len()).step_by(2) {
+            let pair = digits.get(i..i + 2).unwrap_or_default();
+            out.push(u8::from_str_radix(pair, 16).map_err(|e| format!("--mem: `{tok}`: {e}"))?);
+        }
+    }
+    Ok(out)
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let prog = read_program(&args.prog, args.syntax)?;
+    let input = match (&args.mem, &args.data_in) {
+        (Some(hex), _) => parse_hex(hex)?,
+        (None, Some(path)) => {
+            std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        (None, None) => Vec::new(),
+    };
+    let EngineArg::Interp = args.engine;
+    let vm = Interpreter::new(&prog)?;
+    let mut rt = Runtime::new();
+    let mut mem = input.clone();
+    let start = Instant::now();
+    let mut result = vm.run(&mut rt, &mut mem);
+    for _ in 1..args.repeat {
+        if result.is_err() {
+            break;
+        }
+        mem.copy_from_slice(&input);
+        result = vm.run(&mut rt, &mut mem);
+    }
+    let elapsed = start.elapsed();
+    let mean_ns = u64::try_from(elapsed.as_nanos() / u128::from(args.repeat)).unwrap_or(u64::MAX);
+    let trace = rt.trace().to_vec();
+    match result {
+        Ok(r0) if args.json => {
+            let trace: Vec<String> = trace.iter().map(|t| json_str(t)).collect();
+            println!(
+                "{{\"retval\":{r0},\"duration\":{mean_ns},\"repeat\":{},\"trace\":[{}]}}",
+                args.repeat,
+                trace.join(",")
+            );
+        }
+        Ok(r0) => {
+            for line in &trace {
+                println!("{line}");
+            }
+            if args.repeat > 1 {
+                println!("Return value: {r0}, duration (average): {mean_ns}ns");
+            } else {
+                println!("Return value: {r0}");
+            }
+        }
+        Err(trap) if args.json => {
+            println!("{{\"error\":{}}}", json_str(&trap.to_string()));
+            return Err("program trapped".into());
+        }
+        Err(trap) => return Err(format!("program trapped: {trap}").into()),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_input() {
+        assert_eq!(parse_hex("01 02 ff"), Ok(vec![1, 2, 255]));
+        assert_eq!(parse_hex("0x0102ff"), Ok(vec![1, 2, 255]));
+        assert!(parse_hex("123").is_err());
+        assert!(parse_hex("zz").is_err());
+        assert_eq!(json_str("a\"b\n"), "\"a\\\"b\\u000a\"");
+    }
+}
