@@ -1,0 +1,300 @@
+//! The minimal BTF reader needed for BTF-defined maps (`.maps`): the
+//! `.BTF` header, the type table, the string table, and type sizes.
+//!
+//! Guarantees: every read is bounds-checked; type chains are followed at
+//! most [`MAX_CHAIN`] steps (cycles are errors); sizes use checked
+//! arithmetic. Not here: `.BTF.ext` (func/line info, CO-RE), BTF
+//! validation beyond what map definitions need, dumping types.
+
+use crate::elf::ElfFile;
+use crate::error::LoadError;
+use crate::maps::{MapDef, MapEntry, MapKind, MapType};
+
+/// Longest typedef/modifier/pointer chain followed.
+const MAX_CHAIN: usize = 32;
+
+const BTF_MAGIC: u16 = 0xeb9f;
+const KIND_INT: u32 = 1;
+const KIND_PTR: u32 = 2;
+const KIND_ARRAY: u32 = 3;
+const KIND_STRUCT: u32 = 4;
+const KIND_UNION: u32 = 5;
+const KIND_ENUM: u32 = 6;
+const KIND_FWD: u32 = 7;
+const KIND_TYPEDEF: u32 = 8;
+const KIND_VOLATILE: u32 = 9;
+const KIND_CONST: u32 = 10;
+const KIND_RESTRICT: u32 = 11;
+const KIND_FUNC: u32 = 12;
+const KIND_FUNC_PROTO: u32 = 13;
+const KIND_VAR: u32 = 14;
+const KIND_DATASEC: u32 = 15;
+const KIND_FLOAT: u32 = 16;
+const KIND_DECL_TAG: u32 = 17;
+const KIND_TYPE_TAG: u32 = 18;
+const KIND_ENUM64: u32 = 19;
+
+/// One BTF type: its common header and the offset of its trailing data.
+#[derive(Clone, Copy, Debug)]
+struct Type {
+    name_off: u32,
+    kind: u32,
+    vlen: usize,
+    /// `size` or `type`, depending on the kind.
+    size_or_type: u32,
+    /// Offset of the kind-specific data in the type section.
+    extra: usize,
+}
+
+/// A parsed `.BTF` section.
+pub(crate) struct Btf<'a> {
+    types: Vec<Type>,
+    type_data: &'a [u8],
+    strings: &'a [u8],
+}
+
+fn u32_at(bytes: &[u8], off: usize) -> Option<u32> {
+    let b = bytes.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
+fn err(what: &'static str) -> LoadError {
+    LoadError::Section {
+        section: ".BTF".into(),
+        offset: 0,
+        what,
+    }
+}
+
+impl<'a> Btf<'a> {
+    pub(crate) fn parse(data: &'a [u8]) -> Result<Btf<'a>, LoadError> {
+        let magic = data.get(..2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        if magic != Some(BTF_MAGIC) {
+            return Err(err("bad BTF magic (expected 0xeb9f little-endian)"));
+        }
+        let field = |off| u32_at(data, off).ok_or_else(|| err("BTF header truncated"));
+        let hdr_len = field(4)? as usize;
+        let (type_off, type_len) = (field(8)? as usize, field(12)? as usize);
+        let (str_off, str_len) = (field(16)? as usize, field(20)? as usize);
+        let slice = |off: usize, len: usize| {
+            let start = hdr_len.checked_add(off)?;
+            data.get(start..start.checked_add(len)?)
+        };
+        let type_data =
+            slice(type_off, type_len).ok_or_else(|| err("BTF type section out of bounds"))?;
+        let strings =
+            slice(str_off, str_len).ok_or_else(|| err("BTF string section out of bounds"))?;
+        let mut types = Vec::new();
+        let mut off = 0usize;
+        while off < type_data.len() {
+            let rd = |o: usize| {
+                off.checked_add(o)
+                    .and_then(|p| u32_at(type_data, p))
+                    .ok_or_else(|| err("BTF type truncated"))
+            };
+            let (name_off, info, size_or_type) = (rd(0)?, rd(4)?, rd(8)?);
+            let kind = (info >> 24) & 0x1f;
+            let vlen = (info & 0xffff) as usize;
+            let extra = off
+                .checked_add(12)
+                .ok_or_else(|| err("BTF type truncated"))?;
+            let trailing = match kind {
+                KIND_INT | KIND_VAR | KIND_DECL_TAG => Some(4),
+                KIND_PTR | KIND_FWD | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
+                | KIND_FUNC | KIND_FLOAT | KIND_TYPE_TAG => Some(0),
+                KIND_ARRAY => Some(12),
+                KIND_STRUCT | KIND_UNION | KIND_DATASEC | KIND_ENUM64 => vlen.checked_mul(12),
+                KIND_ENUM | KIND_FUNC_PROTO => vlen.checked_mul(8),
+                _ => return Err(err("unknown BTF kind")),
+            };
+            let next = trailing.and_then(|t| extra.checked_add(t));
+            match next {
+                Some(n) if n <= type_data.len() => off = n,
+                _ => return Err(err("BTF type truncated")),
+            }
+            types.push(Type {
+                name_off,
+                kind,
+                vlen,
+                size_or_type,
+                extra,
+            });
+        }
+        Ok(Btf {
+            types,
+            type_data,
+            strings,
+        })
+    }
+
+    fn ty(&self, id: u32) -> Option<&Type> {
+        // Type ids start at 1; 0 is void.
+        self.types.get((id as usize).checked_sub(1)?)
+    }
+
+    fn name(&self, off: u32) -> &'a str {
+        let rest = self.strings.get(off as usize..).unwrap_or_default();
+        let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+        core::str::from_utf8(rest.get(..end).unwrap_or_default()).unwrap_or("")
+    }
+
+    fn word(&self, t: &Type, idx: usize) -> Option<u32> {
+        u32_at(self.type_data, t.extra.checked_add(idx.checked_mul(4)?)?)
+    }
+
+    /// Skip typedefs and modifiers.
+    fn skip_mods(&self, mut id: u32) -> Option<(u32, &Type)> {
+        for _ in 0..MAX_CHAIN {
+            let t = self.ty(id)?;
+            match t.kind {
+                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
+                    id = t.size_or_type;
+                }
+                _ => return Some((id, t)),
+            }
+        }
+        None
+    }
+
+    /// Size in bytes of type `id`.
+    fn size_of(&self, id: u32, depth: usize) -> Option<u64> {
+        if depth > MAX_CHAIN {
+            return None;
+        }
+        let (_, t) = self.skip_mods(id)?;
+        match t.kind {
+            KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_FLOAT
+            | KIND_DATASEC => Some(u64::from(t.size_or_type)),
+            KIND_PTR => Some(8),
+            KIND_ARRAY => {
+                let elem = self.word(t, 0)?;
+                let n = self.word(t, 2)?;
+                self.size_of(elem, depth.checked_add(1)?)?
+                    .checked_mul(u64::from(n))
+            }
+            _ => None,
+        }
+    }
+
+    /// `__uint(name, N)` is `int (*name)[N]`: pointer to an array of N.
+    fn uint_member(&self, id: u32) -> Option<u32> {
+        let (_, ptr) = self.skip_mods(id)?;
+        if ptr.kind != KIND_PTR {
+            return None;
+        }
+        let (_, arr) = self.skip_mods(ptr.size_or_type)?;
+        if arr.kind != KIND_ARRAY {
+            return None;
+        }
+        self.word(arr, 2)
+    }
+
+    /// `__type(name, T)` is `T *name`: the size of T.
+    fn type_member(&self, id: u32) -> Option<u32> {
+        let (_, ptr) = self.skip_mods(id)?;
+        if ptr.kind != KIND_PTR {
+            return None;
+        }
+        u32::try_from(self.size_of(ptr.size_or_type, 0)?).ok()
+    }
+}
+
+/// BTF-defined maps: each variable of the `.maps` DATASEC whose type is a
+/// struct of `__uint`/`__type` members, tied to its symbol by name.
+pub(crate) fn btf_maps(elf: &ElfFile<'_>, maps_sec: usize) -> Result<Vec<MapEntry>, LoadError> {
+    let Some(btf_sec) = elf.sections.iter().find(|s| s.name == ".BTF") else {
+        return Err(LoadError::Unsupported {
+            section: ".maps".into(),
+            what: "BTF-defined maps without a .BTF section",
+        });
+    };
+    let btf = Btf::parse(btf_sec.data)?;
+    let Some(datasec) = btf
+        .types
+        .iter()
+        .find(|t| t.kind == KIND_DATASEC && btf.name(t.name_off) == ".maps")
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for i in 0..datasec.vlen {
+        let Some(var_id) = i.checked_mul(3).and_then(|w| btf.word(datasec, w)) else {
+            return Err(err("BTF .maps DATASEC truncated"));
+        };
+        let Some(var) = btf.ty(var_id).filter(|t| t.kind == KIND_VAR) else {
+            return Err(err("BTF .maps entry is not a variable"));
+        };
+        let name = btf.name(var.name_off).to_owned();
+        let map_err = |what| LoadError::Map {
+            section: ".maps".into(),
+            name: name.clone(),
+            offset: 0,
+            what,
+        };
+        let Some((_, def)) = btf
+            .skip_mods(var.size_or_type)
+            .filter(|(_, t)| t.kind == KIND_STRUCT)
+        else {
+            return Err(map_err("BTF map definition is not a struct"));
+        };
+        let mut m = MapDef {
+            name: name.clone(),
+            kind: MapKind::Btf,
+            section: ".maps".into(),
+            map_type: MapType::UNSPEC,
+            key_size: 0,
+            value_size: 0,
+            max_entries: 0,
+            flags: 0,
+            pinning: 0,
+            data: None,
+        };
+        for j in 0..def.vlen {
+            let w = j.checked_mul(3);
+            let member_name = w.and_then(|w| btf.word(def, w));
+            let member_type = w.and_then(|w| btf.word(def, w.checked_add(1)?));
+            let (Some(mname), Some(mtype)) = (member_name, member_type) else {
+                return Err(map_err("BTF map struct truncated"));
+            };
+            let field = btf.name(mname);
+            let uint = || {
+                btf.uint_member(mtype)
+                    .ok_or_else(|| map_err("member is not __uint(name, N)"))
+            };
+            let size = || {
+                btf.type_member(mtype)
+                    .ok_or_else(|| map_err("member is not __type(name, T) with a sized T"))
+            };
+            match field {
+                "type" => m.map_type = MapType(uint()?),
+                "max_entries" => m.max_entries = uint()?,
+                "map_flags" => m.flags = uint()?,
+                "pinning" => m.pinning = uint()?,
+                "key_size" => m.key_size = uint()?,
+                "value_size" => m.value_size = uint()?,
+                "key" => m.key_size = size()?,
+                "value" => m.value_size = size()?,
+                "numa_node" | "map_extra" => {
+                    uint()?;
+                }
+                _ => {
+                    return Err(LoadError::Unsupported {
+                        section: ".maps".into(),
+                        what: "BTF map member other than type, key, value, key_size, value_size, \
+                               max_entries, map_flags, pinning, numa_node, map_extra",
+                    });
+                }
+            }
+        }
+        let symbol = elf
+            .symbols
+            .iter()
+            .position(|s| s.section == Some(maps_sec) && s.name == name);
+        out.push(MapEntry {
+            def: m,
+            symbol,
+            section: None,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,164 @@
+//! Typed errors for malformed relocations and map definitions, produced by
+//! patching one field of a committed fixture.
+
+use std::path::Path;
+
+use ebpf_loader::{LoadError, Object};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/build")
+        .join(name);
+    std::fs::read(path).expect("fixture")
+}
+
+/// File offset of the first `Elf64_Rel` entry of section `rel_name`.
+fn rel_entry(bytes: &[u8], rel_name: &str) -> usize {
+    let elf = goblin::elf::Elf::parse(bytes).expect("valid fixture");
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(rel_name))
+        .expect("relocation section");
+    sh.sh_offset as usize
+}
+
+/// Patch the first relocation of `rel_name`: offset, symbol, type.
+fn patch(
+    file: &str,
+    rel_name: &str,
+    off: Option<u64>,
+    sym: Option<u32>,
+    kind: Option<u32>,
+) -> Vec<u8> {
+    patch_nth(file, rel_name, 0, off, sym, kind)
+}
+
+/// Patch relocation number `n` of `rel_name`.
+fn patch_nth(
+    file: &str,
+    rel_name: &str,
+    n: usize,
+    off: Option<u64>,
+    sym: Option<u32>,
+    kind: Option<u32>,
+) -> Vec<u8> {
+    let mut bytes = fixture(file);
+    let at = rel_entry(&bytes, rel_name) + 16 * n;
+    if let Some(off) = off {
+        bytes[at..at + 8].copy_from_slice(&off.to_le_bytes());
+    }
+    if let Some(kind) = kind {
+        bytes[at + 8..at + 12].copy_from_slice(&kind.to_le_bytes());
+    }
+    if let Some(sym) = sym {
+        bytes[at + 12..at + 16].copy_from_slice(&sym.to_le_bytes());
+    }
+    bytes
+}
+
+fn reloc_error(bytes: &[u8]) -> (String, u64, u32, String, &'static str) {
+    match Object::parse(bytes) {
+        Err(LoadError::Relocation {
+            section,
+            offset,
+            kind,
+            symbol,
+            what,
+        }) => (section, offset, kind, symbol, what),
+        other => panic!("expected a relocation error, got {other:?}"),
+    }
+}
+
+const KPROBE: &str = "kprobe/do_sys_open";
+const KPROBE_REL: &str = ".relkprobe/do_sys_open";
+
+#[test]
+fn unsupported_relocation_kind() {
+    let bytes = patch("legacy_maps.v3.o", KPROBE_REL, None, None, Some(3));
+    assert_eq!(
+        reloc_error(&bytes),
+        (
+            KPROBE.into(),
+            0x20,
+            3,
+            "counters".into(),
+            "relocation type not supported in code"
+        )
+    );
+}
+
+#[test]
+fn relocation_on_wrong_instruction() {
+    let bytes = patch("legacy_maps.v3.o", KPROBE_REL, Some(0x18), None, None);
+    assert_eq!(
+        reloc_error(&bytes),
+        (
+            KPROBE.into(),
+            0x18,
+            1,
+            "counters".into(),
+            "R_BPF_64_64 on an instruction that is not ld_imm64"
+        )
+    );
+    // The call relocation of tc_sum, turned into R_BPF_64_64.
+    let bytes = patch_nth("globals.v3.o", ".reltc", 1, None, None, Some(1));
+    let (section, offset, kind, _, what) = reloc_error(&bytes);
+    assert_eq!((section.as_str(), offset, kind), ("tc", 0x38, 1));
+    assert_eq!(what, "R_BPF_64_64 on an instruction that is not ld_imm64");
+}
+
+#[test]
+fn relocation_outside_section() {
+    let bytes = patch("legacy_maps.v3.o", KPROBE_REL, Some(0x1000), None, None);
+    assert_eq!(reloc_error(&bytes).4, "offset is outside the section");
+    let bytes = patch("legacy_maps.v3.o", KPROBE_REL, Some(0x21), None, None);
+    assert_eq!(
+        reloc_error(&bytes).4,
+        "offset is not at an instruction boundary"
+    );
+}
+
+#[test]
+fn relocation_symbol_out_of_range() {
+    let bytes = patch("legacy_maps.v3.o", KPROBE_REL, None, Some(10_000), None);
+    assert!(
+        matches!(
+            Object::parse(&bytes),
+            Err(LoadError::Section { ref section, what, .. })
+                if section == KPROBE_REL && what.contains("symbol index out of range")
+        ) || matches!(Object::parse(&bytes), Err(LoadError::Malformed { .. })),
+        "{:?}",
+        Object::parse(&bytes)
+    );
+}
+
+#[test]
+fn relocation_against_non_map_symbol() {
+    // Symbol 1 is the FILE symbol (section index SHN_ABS): not a map.
+    let bytes = patch("legacy_maps.v3.o", KPROBE_REL, None, Some(1), None);
+    let (_, _, _, symbol, what) = reloc_error(&bytes);
+    assert_eq!(symbol, "legacy_maps.c");
+    assert_eq!(
+        what,
+        "symbol has no section (undefined or absolute; externs are not supported)"
+    );
+}
+
+#[test]
+fn btf_maps_without_btf_section() {
+    // Rename .BTF to .XTF in the section name string table.
+    let mut bytes = fixture("xdp_parser.v3.o");
+    let pos = bytes
+        .windows(5)
+        .position(|w| w == b".BTF\0")
+        .expect(".BTF name");
+    bytes[pos + 1] = b'X';
+    assert_eq!(
+        Object::parse(&bytes),
+        Err(LoadError::Unsupported {
+            section: ".maps".into(),
+            what: "BTF-defined maps without a .BTF section",
+        })
+    );
+}

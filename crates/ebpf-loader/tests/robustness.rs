@@ -1,0 +1,109 @@
+//! Hostile input never panics: every fixture truncated and mutated at many
+//! points must parse to `Ok` or a typed `LoadError`.
+
+use std::path::Path;
+
+use ebpf_loader::{LoadError, Object};
+
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build");
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("fixtures/build exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).expect("read")))
+        .collect();
+    out.sort();
+    assert!(!out.is_empty());
+    out
+}
+
+/// Small deterministic generator (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+#[test]
+fn truncation_never_panics() {
+    let mut errors = 0usize;
+    for (name, bytes) in fixtures() {
+        let full = Object::parse(&bytes);
+        assert!(
+            full.is_ok() || matches!(full, Err(LoadError::Unsupported { .. })),
+            "{name}: {full:?}"
+        );
+        let step = 1 + bytes.len() / 1500;
+        let cuts = (0..bytes.len()).filter(|i| *i < 256 || i % step == 0);
+        for cut in cuts {
+            if Object::parse(&bytes[..cut]).is_err() {
+                errors += 1;
+            }
+        }
+    }
+    // Most truncations cut a table that sits at the end of the file.
+    assert!(errors > 1000, "only {errors} truncations were rejected");
+}
+
+#[test]
+fn byte_mutations_never_panic() {
+    for (_, bytes) in fixtures() {
+        let step = 1 + bytes.len() / 700;
+        for pos in (0..bytes.len()).step_by(step) {
+            for value in [0x00, 0xff, 0x80, bytes[pos].wrapping_add(1)] {
+                let mut m = bytes.clone();
+                m[pos] = value;
+                let _ = Object::parse(&m);
+            }
+        }
+        // Multi-byte garbage over header fields, section headers and symbols.
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ bytes.len() as u64);
+        for _ in 0..800 {
+            let mut m = bytes.clone();
+            for _ in 0..1 + rng.next() % 8 {
+                let pos = (rng.next() % m.len() as u64) as usize;
+                m[pos] = rng.next() as u8;
+            }
+            let _ = Object::parse(&m);
+        }
+    }
+}
+
+/// Hand-made headers: each property checked before goblin runs.
+#[test]
+fn header_checks() {
+    let (_, good) = &fixtures()[0];
+    let with = |off: usize, val: &[u8]| {
+        let mut m = good.clone();
+        m[off..off + val.len()].copy_from_slice(val);
+        m
+    };
+    let what = |bytes: &[u8]| match Object::parse(bytes) {
+        Err(LoadError::Header { what, found }) => (what, found),
+        other => panic!("expected a header error, got {other:?}"),
+    };
+    assert_eq!(what(&good[..10]).1, 10);
+    assert_eq!(what(&with(0, b"\x7fELG")).0, "bad magic (not an ELF file)");
+    assert_eq!(what(&with(4, &[1])), ("class is not ELFCLASS64", 1));
+    assert_eq!(
+        what(&with(5, &[2])),
+        ("byte order is not little-endian (ELFDATA2LSB)", 2)
+    );
+    assert_eq!(
+        what(&with(16, &[2, 0])),
+        ("type is not ET_REL (relocatable object)", 2)
+    );
+    assert_eq!(
+        what(&with(18, &[62, 0])),
+        ("machine is not EM_BPF (247)", 62)
+    );
+    assert_eq!(
+        what(&with(56, &[1, 0])),
+        ("relocatable object has program headers", 1)
+    );
+}

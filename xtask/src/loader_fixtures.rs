@@ -1,0 +1,85 @@
+//! `cargo xtask fixtures` (loader part): compile the ELF fixtures of
+//! `ebpf-loader` from their C sources.
+//!
+//! Every `crates/ebpf-loader/fixtures/*.c` is compiled with
+//! `clang-19 -O2 -g -target bpf -mcpu=<cpu> -c` for `v2`, `v3` and `v4`
+//! into `crates/ebpf-loader/fixtures/build/<name>.<cpu>.o`. The build
+//! directory is passed to `-fdebug-prefix-map` so the objects do not depend
+//! on where the repository is checked out. The outputs are committed; the
+//! loader's snapshot tests read them, so rebuilding with another clang shows
+//! up as a snapshot diff to review.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::Error;
+
+/// The compiler, pinned so fixtures are reproducible.
+const CLANG: &str = "clang-19";
+/// The ISA versions each source is built for.
+const CPUS: [&str; 3] = ["v2", "v3", "v4"];
+
+/// The C sources in `dir`, sorted.
+fn sources(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.extension().is_some_and(|e| e == "c") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Compile every fixture of `ebpf-loader` under the workspace `root`.
+pub(crate) fn build(root: &Path) -> Result<(), Error> {
+    let dir = root.join("crates/ebpf-loader/fixtures");
+    let build = dir.join("build");
+    std::fs::create_dir_all(&build).map_err(|source| Error::Io {
+        path: build.clone(),
+        source,
+    })?;
+    let prefix_map = format!("-fdebug-prefix-map={}=.", dir.display());
+    let mut count = 0usize;
+    for src in sources(&dir)? {
+        let Some(stem) = src.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let Some(file) = src.file_name() else {
+            continue;
+        };
+        for cpu in CPUS {
+            let out = PathBuf::from("build").join(format!("{stem}.{cpu}.o"));
+            let mut cmd = Command::new(CLANG);
+            cmd.current_dir(&dir)
+                .args(["-O2", "-g", "-target", "bpf"])
+                .arg(format!("-mcpu={cpu}"))
+                .arg(&prefix_map)
+                .arg("-c")
+                .arg(file)
+                .arg("-o")
+                .arg(&out);
+            match crate::process::run_streaming(&mut cmd) {
+                Err(Error::Spawn { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    return Err(Error::MissingTool {
+                        message: format!(
+                            "{CLANG} not found: install it (apt-get install clang-19) \
+                             to rebuild the loader fixtures"
+                        ),
+                    });
+                }
+                other => other?,
+            }
+            count = count.saturating_add(1);
+        }
+    }
+    println!("fixtures: built {count} ebpf-loader object(s) in {}", build.display());
+    Ok(())
+}
