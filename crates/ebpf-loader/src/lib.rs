@@ -72,6 +72,11 @@
 //! * Internal map flags follow libbpf on a current kernel
 //!   (`BPF_F_MMAPABLE`, plus `BPF_F_RDONLY_PROG` for `.rodata*`); no
 //!   feature probing.
+//! * Every function symbol is linked eagerly as its own entry
+//!   ([`Object::functions`]), so parse time grows with functions × code
+//!   size; a hostile object with very many functions is slow (never
+//!   unsafe). Sections named `.text.*` (`-ffunction-sections`) are treated
+//!   as program sections, not as more `.text`.
 //! * No verification: jumps crossing function boundaries and other
 //!   semantic errors are left to `ebpf-verifier`.
 #![forbid(unsafe_code)]

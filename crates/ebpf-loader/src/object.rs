@@ -109,6 +109,10 @@ struct Linker<'e, 'a> {
     /// Relocations of executable sections by (section, slot).
     relocs: BTreeMap<(usize, usize), Reloc>,
     maps: Vec<MapEntry>,
+    /// Map index by symbol index (legacy and BTF maps).
+    map_by_symbol: BTreeMap<usize, u32>,
+    /// Map index by section index (global data).
+    map_by_section: BTreeMap<usize, u32>,
     maps_section: Option<usize>,
     btf_maps_section: Option<usize>,
 }
@@ -321,6 +325,8 @@ impl<'e, 'a> Linker<'e, 'a> {
             code,
             funcs,
             relocs,
+            map_by_symbol: index_by(&map_entries, |m| m.symbol),
+            map_by_section: index_by(&map_entries, |m| m.section),
             maps: map_entries,
             maps_section,
             btf_maps_section,
@@ -337,17 +343,21 @@ impl<'e, 'a> Linker<'e, 'a> {
     }
 
     /// The function containing slot `slot` of section `sec`.
+    ///
+    /// `funcs` is sorted by (section, start): binary search for the last
+    /// function starting at or before the slot, then check it contains it
+    /// (overlapping symbols fall back to a scan).
     fn func_at(&self, sec: usize, slot: usize) -> Option<usize> {
-        self.funcs
-            .iter()
-            .position(|f| f.sec == sec && slot.checked_sub(f.start).is_some_and(|d| d < f.len))
-    }
-
-    fn map_index(&self, pred: impl Fn(&MapEntry) -> bool) -> Option<u32> {
-        self.maps
-            .iter()
-            .position(pred)
-            .and_then(|i| u32::try_from(i).ok())
+        let contains =
+            |f: &Func| f.sec == sec && slot.checked_sub(f.start).is_some_and(|d| d < f.len);
+        let after = self
+            .funcs
+            .partition_point(|f| (f.sec, f.start) <= (sec, slot));
+        let candidate = after.checked_sub(1)?;
+        if self.funcs.get(candidate).is_some_and(contains) {
+            return Some(candidate);
+        }
+        self.funcs.iter().position(contains)
     }
 
     /// Link the function `entry` with everything it reaches.
@@ -355,7 +365,11 @@ impl<'e, 'a> Linker<'e, 'a> {
         let mut out: Vec<RawInsn> = Vec::new();
         // (function index, base slot in `out`)
         let mut placed: Vec<(usize, usize)> = Vec::new();
-        self.place(entry, &mut out, &mut placed);
+        // Base slot of each function already placed, by function index.
+        let mut base_of: Vec<Option<usize>> = vec![None; self.funcs.len()];
+        if let Some(b) = base_of.get_mut(entry) {
+            *b = Some(self.place(entry, &mut out, &mut placed));
+        }
         let mut next = 0;
         while let Some(&(fi, base)) = placed.get(next) {
             next = next.saturating_add(1);
@@ -378,9 +392,15 @@ impl<'e, 'a> Linker<'e, 'a> {
                 let Some(tf) = self.func_at(tsec, tslot) else {
                     return Err(insn_err("call or function address targets no function"));
                 };
-                let tbase = match placed.iter().find(|(i, _)| *i == tf) {
-                    Some(&(_, b)) => b,
-                    None => self.place(tf, &mut out, &mut placed),
+                let tbase = match base_of.get(tf).copied().flatten() {
+                    Some(b) => b,
+                    None => {
+                        let b = self.place(tf, &mut out, &mut placed);
+                        if let Some(slot) = base_of.get_mut(tf) {
+                            *slot = Some(b);
+                        }
+                        b
+                    }
                 };
                 let tstart = self.func(tf).map_or(0, |f| f.start);
                 let new_target = tbase.saturating_add(tslot.saturating_sub(tstart));
@@ -490,11 +510,11 @@ impl<'e, 'a> Linker<'e, 'a> {
                     };
                     (PSEUDO_FUNC, 0, 0, Some((sym_sec, t)))
                 } else if Some(sym_sec) == self.maps_section {
-                    let Some(idx) = self.map_index(|m| m.symbol == Some(r.symbol)) else {
+                    let Some(idx) = self.map_by_symbol.get(&r.symbol).copied() else {
                         return Err(err("symbol in the maps section is not a map"));
                     };
                     (PSEUDO_MAP_IDX, idx as i32, 0, None)
-                } else if let Some(idx) = self.map_index(|m| m.section == Some(sym_sec)) {
+                } else if let Some(idx) = self.map_by_section.get(&sym_sec).copied() {
                     let off = i64::try_from(sym.value)
                         .ok()
                         .and_then(|v| v.checked_add(i64::from(raw.imm)))
@@ -505,7 +525,7 @@ impl<'e, 'a> Linker<'e, 'a> {
                     };
                     (PSEUDO_MAP_IDX_VALUE, idx as i32, off as i32, None)
                 } else if Some(sym_sec) == self.btf_maps_section {
-                    let Some(idx) = self.map_index(|m| m.symbol == Some(r.symbol)) else {
+                    let Some(idx) = self.map_by_symbol.get(&r.symbol).copied() else {
                         return Err(err("symbol in .maps is not a BTF map variable"));
                     };
                     (PSEUDO_MAP_IDX, idx as i32, 0, None)
@@ -546,6 +566,17 @@ impl<'e, 'a> Linker<'e, 'a> {
             _ => Err(err("relocation type not supported in code")),
         }
     }
+}
+
+/// Map index by the key `key` gives (first map wins).
+fn index_by(maps: &[MapEntry], key: impl Fn(&MapEntry) -> Option<usize>) -> BTreeMap<usize, u32> {
+    let mut out = BTreeMap::new();
+    for (i, m) in maps.iter().enumerate() {
+        if let (Some(k), Ok(i)) = (key(m), u32::try_from(i)) {
+            out.entry(k).or_insert(i);
+        }
+    }
+    out
 }
 
 static EMPTY_SECTION: Section<'static> = Section {

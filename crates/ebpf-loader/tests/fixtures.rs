@@ -52,3 +52,76 @@ fn snapshots() {
         insta::assert_snapshot!(name, dump(&path));
     }
 }
+
+/// Self-check against the raw section bytes: each program starts with its
+/// entry function copied verbatim, except relocated `ld_imm64` and local
+/// `call` slots; every local call and function address lands inside the
+/// program; map indices are in range.
+#[test]
+fn programs_match_section_bytes() {
+    use ebpf_isa::{CallTarget, Imm64, Insn, RawInsn};
+    for path in fixtures() {
+        let bytes = std::fs::read(&path).expect("read fixture");
+        let Ok(obj) = Object::parse(&bytes) else {
+            panic!("{} does not parse", path.display());
+        };
+        let elf = goblin::elf::Elf::parse(&bytes).expect("goblin");
+        for prog in &obj.programs {
+            let sym = elf
+                .syms
+                .iter()
+                .find(|s| elf.strtab.get_at(s.st_name) == Some(prog.name.as_str()))
+                .expect("entry symbol");
+            let sh = &elf.section_headers[sym.st_shndx];
+            let start = (sh.sh_offset + sym.st_value) as usize;
+            let raw = &bytes[start..start + sym.st_size as usize];
+            let linked = prog.program.to_raw();
+            for (i, chunk) in raw.chunks_exact(8).enumerate() {
+                let orig = RawInsn::from_bytes(chunk.try_into().unwrap());
+                let relocated = orig.code == 0x18
+                    || (i > 0 && raw[(i - 1) * 8] == 0x18)
+                    || (orig.code == 0x85 && orig.src == 1);
+                if !relocated {
+                    assert_eq!(
+                        linked[i],
+                        orig,
+                        "{}: {} slot {i}",
+                        path.display(),
+                        prog.name
+                    );
+                }
+            }
+            let len = prog.program.len() as i64;
+            for (pc, insn) in prog.program.iter() {
+                let target = match insn {
+                    Insn::Call(CallTarget::Local(off)) => Some(i64::from(*off)),
+                    Insn::LdImm64 {
+                        imm: Imm64::Func(off),
+                        ..
+                    } => Some(i64::from(*off)),
+                    Insn::LdImm64 {
+                        imm: Imm64::MapIdx(idx),
+                        ..
+                    }
+                    | Insn::LdImm64 {
+                        imm: Imm64::MapIdxValue { idx, .. },
+                        ..
+                    } => {
+                        assert!((*idx as usize) < obj.maps.len());
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(off) = target {
+                    let t = pc as i64 + 1 + off;
+                    assert!(
+                        (0..len).contains(&t),
+                        "{}: {} pc {pc}",
+                        path.display(),
+                        prog.name
+                    );
+                }
+            }
+        }
+    }
+}
