@@ -162,3 +162,21 @@ fn btf_maps_without_btf_section() {
         })
     );
 }
+
+/// `.text` functions are entries too, linked with what they call.
+#[test]
+fn text_functions_are_entries() {
+    let obj = Object::parse(&fixture("globals.v3.o")).expect("parses");
+    let sum = obj.function("sum_table").expect("sum_table");
+    assert_eq!((sum.section.as_str(), sum.global), (".text", true));
+    // sum_table (15 slots) then add_clamped (8 slots), which it calls.
+    assert_eq!(sum.program.len(), 23);
+    let add = obj.function("add_clamped").expect("add_clamped");
+    assert!(!add.global);
+    assert_eq!(add.program.len(), 8);
+    assert!(
+        obj.program("sum_table").is_none(),
+        ".text functions are not programs"
+    );
+    assert_eq!(obj.programs.len(), 2);
+}

@@ -107,3 +107,33 @@ fn header_checks() {
         ("relocatable object has program headers", 1)
     );
 }
+
+/// Dense mutations of the `.BTF` section of a BTF-maps fixture: every
+/// byte of the header and the first types, several values each.
+#[test]
+fn btf_mutations_never_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build/xdp_parser.v3.o");
+    let bytes = std::fs::read(path).expect("fixture");
+    let elf = goblin::elf::Elf::parse(&bytes).expect("valid fixture");
+    let btf = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".BTF"))
+        .expect(".BTF");
+    let start = btf.sh_offset as usize;
+    let end = start + (btf.sh_size as usize).min(600);
+    let mut rejected = 0usize;
+    for pos in start..end {
+        for value in [0x00, 0x01, 0x7f, 0xff, bytes[pos] ^ 0x10] {
+            let mut m = bytes.clone();
+            m[pos] = value;
+            if Object::parse(&m).is_err() {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(
+        rejected > 100,
+        "only {rejected} BTF mutations were rejected"
+    );
+}
