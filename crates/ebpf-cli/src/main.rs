@@ -4,12 +4,15 @@
 //! * `ebpf disasm FILE [--syntax kernel|ubpf]` prints a program.
 //! * `ebpf run PROG [--mem HEX | --data-in FILE] [--repeat N] [--json]` runs a
 //!   program in the interpreter and prints its return value.
+//! * `ebpf cfg PROG [--format text|dot] [--unprivileged]` prints the
+//!   control-flow graph, or the kernel's structural rejection.
 //!
 //! PROG is raw bytecode (8 bytes per slot) or assembly in either syntax; the
 //! kind is detected from the contents unless `--syntax` says otherwise.
 //! ELF objects come with the loader.
 #![forbid(unsafe_code)]
 
+mod cfg;
 mod input;
 mod run;
 
@@ -66,6 +69,9 @@ enum Command {
     },
     /// Run a program in an engine and print its return value.
     Run(run::RunArgs),
+    /// Print the control-flow graph (text or Graphviz DOT), or the kernel's
+    /// structural rejection.
+    Cfg(cfg::CfgArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +88,7 @@ fn main() -> ExitCode {
             input_syntax,
         } => disasm(&file, syntax, input_syntax),
         Command::Run(args) => run::run(&args),
+        Command::Cfg(args) => cfg::cfg(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,184 @@
+//! The `ebpf` binary end to end: `ebpf cfg` on files, its output formats
+//! and its errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Write `contents` to a file of the test's own under the target's
+/// temporary directory.
+fn file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write");
+    path
+}
+
+fn ebpf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ebpf"))
+        .args(args)
+        .output()
+        .expect("runs ebpf")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("utf-8")
+}
+
+/// A loop in the main program and a bpf-to-bpf call.
+const LOOP_AND_CALL: &str = "\
+        r6 = 0
+        r7 = 0
+loop:
+        r1 = r7
+        call square
+        r6 += r0
+        r7 += 1
+        if r7 < 4 goto loop
+        r0 = r6
+        exit
+square:
+        r0 = r1
+        r0 *= r1
+        exit
+";
+
+#[test]
+fn cfg_text() {
+    let path = file("loop_and_call.s", LOOP_AND_CALL.as_bytes());
+    let out = ebpf(&["cfg", path.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    insta::assert_snapshot!("cfg_text", stdout(&out));
+}
+
+#[test]
+fn cfg_dot() {
+    let path = file("loop_and_call_dot.s", LOOP_AND_CALL.as_bytes());
+    let out = ebpf(&["cfg", path.to_str().expect("utf-8 path"), "--format", "dot"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dot = stdout(&out);
+    assert!(
+        dot.starts_with("digraph cfg {\n") && dot.ends_with("}\n"),
+        "{dot}"
+    );
+    insta::assert_snapshot!("cfg_dot", dot);
+}
+
+#[test]
+fn cfg_of_raw_bytecode_is_the_same_graph() {
+    let asm = file("loop_and_call_raw.s", LOOP_AND_CALL.as_bytes());
+    let prog = ebpf_isa_bytes(&asm);
+    let raw = file("loop_and_call.bin", &prog);
+    let from_text = ebpf(&["cfg", asm.to_str().expect("utf-8")]);
+    let from_raw = ebpf(&["cfg", raw.to_str().expect("utf-8")]);
+    assert!(from_raw.status.success(), "{}", stderr(&from_raw));
+    assert_eq!(stdout(&from_text), stdout(&from_raw));
+}
+
+/// Bytecode through `ebpf asm -o`.
+fn ebpf_isa_bytes(asm: &std::path::Path) -> Vec<u8> {
+    let out_path = asm.with_extension("asm-out.bin");
+    let out = ebpf(&[
+        "asm",
+        asm.to_str().expect("utf-8"),
+        "-o",
+        out_path.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read(&out_path).expect("bytecode")
+}
+
+/// Run `ebpf cfg` on `src`, expecting failure; the error text with the
+/// temporary path replaced by `PROG`.
+fn cfg_error(name: &str, src: &str, extra: &[&str]) -> String {
+    let path = file(name, src.as_bytes());
+    let p = path.to_str().expect("utf-8");
+    let mut args = vec!["cfg", p];
+    args.extend_from_slice(extra);
+    let out = ebpf(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "", "no graph on error");
+    stderr(&out).replace(p, "PROG")
+}
+
+#[test]
+fn cfg_errors_are_the_kernels_lines() {
+    assert_eq!(
+        cfg_error("out_of_range.s", "r0 = 0\nif r0 > 1 goto pc+7\nexit\n", &[]),
+        "ebpf: error: PROG: jump out of range from insn 1 to 9\n  at insn 1: if r0 > 0x1 goto pc+7\n"
+    );
+    assert_eq!(
+        cfg_error(
+            "unreachable.s",
+            "r0 = 0\nexit\nr0 = 1\nexit\n",
+            &["--format", "dot"]
+        ),
+        "ebpf: error: PROG: unreachable insn 2\n  at insn 2: r0 = 1\n"
+    );
+    assert_eq!(
+        cfg_error("no_exit.s", "call f\nexit\nf:\nr0 = 1\n", &[]),
+        "ebpf: error: PROG: last insn is not an exit or jmp\n  at insn 2: r0 = 1\n"
+    );
+    assert_eq!(
+        cfg_error("calls.s", LOOP_AND_CALL, &["--unprivileged"]),
+        "ebpf: error: PROG: loading/calling other bpf or kernel functions are allowed for \
+         CAP_BPF and CAP_SYS_ADMIN\n  at insn 3: call pc+5\n"
+    );
+    assert_eq!(
+        cfg_error(
+            "loop.s",
+            "r0 = 0\nl:\nr0 += 1\nif r0 < 9 goto l\nexit\n",
+            &["--unprivileged"]
+        ),
+        "ebpf: error: PROG: back-edge from insn 2 to 1\n  at insn 2: if r0 < 0x9 goto pc-2\n"
+    );
+}
+
+#[test]
+fn cfg_input_errors() {
+    // Not assembly: the assembler's error, with line and column.
+    let err = cfg_error("bad.s", "r0 = 0\nr0 +=\nexit\n", &[]);
+    assert!(err.starts_with("ebpf: error: PROG:2:"), "{err}");
+    // A missing file.
+    let out = ebpf(&["cfg", "/nonexistent/prog.s"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("ebpf: error: /nonexistent/prog.s: "));
+    // An unknown format is a usage error.
+    let path = file("ok.s", b"r0 = 0\nexit\n");
+    let out = ebpf(&["cfg", path.to_str().expect("utf-8"), "--format", "svg"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `docs/cfg-example.dot` (rendered to `docs/cfg-example.svg`) is what
+/// `ebpf cfg --format dot` prints for `examples/cfg-demo.s`: regenerate
+/// both when either changes.
+#[test]
+fn docs_example_is_current() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = ebpf(&[
+        "cfg",
+        &format!("{root}/examples/cfg-demo.s"),
+        "--format",
+        "dot",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let committed = std::fs::read_to_string(format!("{root}/docs/cfg-example.dot"))
+        .expect("docs/cfg-example.dot");
+    assert_eq!(
+        stdout(&out),
+        committed,
+        "regenerate: ebpf cfg examples/cfg-demo.s --format dot > docs/cfg-example.dot \
+         && dot -Tsvg docs/cfg-example.dot -o docs/cfg-example.svg"
+    );
+    let svg = std::fs::read_to_string(format!("{root}/docs/cfg-example.svg"))
+        .expect("docs/cfg-example.svg");
+    assert!(
+        svg.contains("<svg") && svg.contains("header of loop0"),
+        "stale svg"
+    );
+}
