@@ -126,8 +126,8 @@ fn relocation_symbol_out_of_range() {
         matches!(
             Object::parse(&bytes),
             Err(LoadError::Section { ref section, what, .. })
-                if section == KPROBE_REL && what.contains("symbol index out of range")
-        ) || matches!(Object::parse(&bytes), Err(LoadError::Malformed { .. })),
+                if section == KPROBE_REL && what == "relocation names a symbol index out of range"
+        ),
         "{:?}",
         Object::parse(&bytes)
     );
@@ -179,4 +179,63 @@ fn text_functions_are_entries() {
         ".text functions are not programs"
     );
     assert_eq!(obj.programs.len(), 2);
+}
+
+/// File offset of the section header of `name`, and of the symbol table.
+fn headers(bytes: &[u8], name: &str) -> (usize, usize) {
+    let elf = goblin::elf::Elf::parse(bytes).expect("valid fixture");
+    let idx = elf
+        .section_headers
+        .iter()
+        .position(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(name))
+        .expect("section");
+    let symtab = elf
+        .section_headers
+        .iter()
+        .find(|sh| sh.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+        .expect("symtab");
+    (
+        elf.header.e_shoff as usize + 64 * idx,
+        symtab.sh_offset as usize,
+    )
+}
+
+#[test]
+fn section_past_end_of_file() {
+    let mut bytes = fixture("socket_filter.v3.o");
+    let (shdr, _) = headers(&bytes, "license");
+    let len = bytes.len() as u64;
+    bytes[shdr + 24..shdr + 32].copy_from_slice(&(len - 2).to_le_bytes());
+    assert_eq!(
+        Object::parse(&bytes),
+        Err(LoadError::Section {
+            section: "license".into(),
+            offset: len - 2,
+            what: "contents extend past the end of the file",
+        })
+    );
+    // A size that overflows offset + size.
+    let mut bytes = fixture("socket_filter.v3.o");
+    bytes[shdr + 32..shdr + 40].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(matches!(
+        Object::parse(&bytes),
+        Err(LoadError::Section { ref section, .. }) if section == "license"
+    ));
+}
+
+#[test]
+fn symbol_section_index_out_of_range() {
+    let mut bytes = fixture("socket_filter.v3.o");
+    let (_, symtab) = headers(&bytes, "license");
+    // Symbol 1 (the FILE symbol): st_shndx at +6 of the 24-byte entry.
+    let at = symtab + 24 + 6;
+    bytes[at..at + 2].copy_from_slice(&0x1234u16.to_le_bytes());
+    assert_eq!(
+        Object::parse(&bytes),
+        Err(LoadError::Symbol {
+            index: 1,
+            name: "socket_filter.c".into(),
+            what: "section index out of range",
+        })
+    );
 }
