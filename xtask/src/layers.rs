@@ -106,6 +106,11 @@ pub(crate) const LAYERS: &[Layer] = &[
         layer: 3,
         may_use: &[ISA, RUNTIME, INTERP, JIT],
     },
+    Layer {
+        name: "ebpf-benches",
+        layer: 3,
+        may_use: &[ISA, RUNTIME, INTERP, "ebpf-kernel"],
+    },
 ];
 
 /// A dev-dependency edge that the layer table alone would forbid.

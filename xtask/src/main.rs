@@ -7,13 +7,17 @@
 //! * `layers`: only the crate layering check (see [`layers`]).
 //! * `fuzz TARGET SECONDS [-- ARGS]`: one cargo-fuzz target for a bounded time,
 //!   with a seed corpus generated from the conformance suite.
+//! * `fixtures`: compile the shared benchmark programs into `benches/fixtures/`.
+//! * `bench [ARGS]`: the interpreter's ns/run and ns/insn on every fixture.
 //!
 //! xtask is a developer tool: it is exempt from the layering rules and is the
 //! only crate allowed to use `serde_json`.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod ci;
 mod error;
+mod fixtures;
 mod fuzz;
 mod layers;
 mod metadata;
@@ -39,6 +43,10 @@ COMMANDS:
     fuzz TARGET SECONDS [-- ARGS] run one fuzz target (decode, asm) for SECONDS with
                                   `cargo +nightly fuzz run`; ARGS go to libFuzzer.
                                   Needs `cargo install cargo-fuzz` and a nightly toolchain
+    fixtures                      compile ../shared/bench-programs (clang-19) into
+                                  benches/fixtures/: bytecode, inputs, expected r0
+    bench [ARGS]                  run the interpreter on every fixture and print
+                                  ns/run, insns/run, ns/insn (ARGS: --help)
     help, --help, -h              print this help
 ";
 
@@ -56,6 +64,8 @@ fn main() -> ExitCode {
         "ci" => no_args("ci", rest).and_then(|()| ci::run()),
         "layers" => no_args("layers", rest).and_then(|()| layers::run()),
         "fuzz" => fuzz::run(rest),
+        "fixtures" => no_args("fixtures", rest).and_then(|()| fixtures::run()),
+        "bench" => bench::run(rest),
         other => Err(Error::Usage {
             message: format!("unknown command `{other}` (try `cargo xtask --help`)"),
         }),
