@@ -1,14 +1,16 @@
 //! The run loop, in two tiers.
 //!
-//! * [`fast`] runs the common ops (ALU, jumps, loads, stores, `ld_imm64`)
-//!   with as little live state as possible, so that `pc`, the op array and
-//!   the budget stay in machine registers. Its fetch is branch-free (the op
-//!   array ends with a sentinel the index is clamped to) and its jump table
-//!   covers all of `u8`. On anything else, and on any failure, it hands
-//!   back `pc` pointing at that op, unexecuted.
-//! * [`Interpreter::exec`] then runs exactly that one op with the complete
-//!   semantics (calls, exits, tail calls, helpers, traps with their full
-//!   description), and re-enters the fast loop.
+//! * [`fast`] runs the common ops (ALU, jumps, loads, stores, `ld_imm64`,
+//!   bpf-to-bpf calls and returns, and the superinstructions of
+//!   [`crate::compile::fuse`]) with as little live state as possible, so
+//!   that `pc`, the op array and the budget stay in machine registers. Its
+//!   jump table covers all of `u8`. On anything else, and on any failure, it
+//!   hands back `pc` pointing at that op, unexecuted (for a superinstruction
+//!   whose second half fails, at the second slot, the first half done).
+//! * [`Interpreter::exec`] then runs exactly that one op of the original
+//!   (unfused) array with the complete semantics (the entry frame's exit,
+//!   tail calls, helpers, traps with their full description), and re-enters
+//!   the fast loop.
 //!
 //! Registers live in a `[u64; 16]` indexed by 4-bit register nibbles (so no
 //! bounds check survives); memory accesses go through [`Memory::load`] and
@@ -215,11 +217,24 @@ struct Frame {
     saved: [u64; 4],
 }
 
+/// The bpf-to-bpf call state, shared by both tiers.
+struct Calls {
+    /// Suspended callers, innermost last.
+    frames: SmallVec<[Frame; 8]>,
+    /// Most frames, the entry frame included (`Config::call_frames`).
+    max: usize,
+    /// Op index of the current program's slot 0.
+    base: usize,
+    /// Index of the current program in the set.
+    prog: usize,
+}
+
 /// Where [`fast`] stopped, `(pc, stop)`: `pc` is an op it does not run
 /// (or that needs the slow path: a fault, an exhausted budget), unexecuted.
 type FastStop = (usize, u64);
 
-/// The hot loop: ALU, jumps, loads and stores, `ld_imm64`. Anything else,
+/// The hot loop: ALU, jumps, loads and stores, `ld_imm64`, local calls and
+/// returns, superinstructions. Anything else,
 /// and any failure, returns to [`Interpreter::exec`] with `pc` on the op
 /// (not executed) and the budget state, so that the slow path runs it (and
 /// builds the trap, if it traps). Keeping this loop free of calls, traps and
@@ -231,12 +246,8 @@ fn fast(
     mut pc: usize,
     mut stop: u64,
     mem: &mut Memory<'_>,
+    calls: &mut Calls,
 ) -> FastStop {
-    // The last op is a sentinel the loop bails on (`compile` appends it),
-    // so clamping `pc` to it makes the fetch branch-free.
-    let Some(last) = ops.len().checked_sub(1) else {
-        return (pc, stop);
-    };
     macro_rules! dst {
         ($op:expr) => {
             ($op.regs & 15) as usize
@@ -260,6 +271,23 @@ fn fast(
             let t = pc.wrapping_add_signed($off as isize);
             stop = stop - pc as u64 + t as u64;
             pc = t;
+        }};
+    }
+    // `if <cond> goto +1; goto off`, fused: taken, it skips the `goto`
+    // (charged like the conditional jump it is); not taken, it runs the
+    // `goto` (whose slot `pc` then points past).
+    macro_rules! skip_ja {
+        ($cond:expr, $off:expr) => {{
+            if $cond {
+                if pc as u64 > stop {
+                    bail!();
+                }
+                pc += 1;
+                stop += 1;
+            } else {
+                pc += 1;
+                jump!($off);
+            }
         }};
     }
     macro_rules! addr {
@@ -287,7 +315,11 @@ fn fast(
         // dispatch block free of conditional branches, small enough for LLVM
         // to copy into every arm: each op then ends with its own indirect
         // jump, which the branch predictor learns per op (threaded dispatch).
-        let op = ops[pc.min(last)];
+        // Every transfer target is validated, so this never fails; the
+        // check is a predicted branch, off the fetch's dependency chain.
+        let Some(&op) = ops.get(pc) else {
+            return (pc, stop);
+        };
         pc += 1;
         match op.code {
             ADD64_K => {
@@ -791,6 +823,154 @@ fn fast(
             }
             JA => jump!(op.off),
             GOTOL => jump!(op.imm),
+            // Failures (too deep, budget) are left to the slow path, with
+            // nothing changed.
+            CALL_LOCAL => {
+                if calls.frames.len() + 1 >= calls.max || pc as u64 > stop {
+                    bail!();
+                }
+                calls.frames.push(Frame {
+                    ret: pc as u32,
+                    base: calls.base as u32,
+                    prog: calls.prog as u32,
+                    saved: [r[6], r[7], r[8], r[9]],
+                });
+                r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
+                jump!(op.imm);
+            }
+            // The entry frame's exit ends the run in `exec`.
+            EXIT => {
+                if calls.frames.is_empty() || pc as u64 > stop {
+                    bail!();
+                }
+                let Some(f) = calls.frames.pop() else {
+                    bail!();
+                };
+                let t = f.ret as usize;
+                stop = stop - pc as u64 + t as u64;
+                pc = t;
+                [r[6], r[7], r[8], r[9]] = f.saved;
+                r[10] = r[10].wrapping_add(ebpf_runtime::STACK_FRAME_SIZE as u64);
+                calls.base = f.base as usize;
+                calls.prog = f.prog as usize;
+            }
+            // Superinstructions (`compile::fuse`).
+            JEQ64_K_JA => skip_ja!(cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JEQ64_X_JA => skip_ja!(cmp64::<EQ>(r[dst!(op)], r[src!(op)]), op.off),
+            JNE64_K_JA => skip_ja!(cmp64::<NE>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JNE64_X_JA => skip_ja!(cmp64::<NE>(r[dst!(op)], r[src!(op)]), op.off),
+            JGT64_K_JA => skip_ja!(cmp64::<GT>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JGT64_X_JA => skip_ja!(cmp64::<GT>(r[dst!(op)], r[src!(op)]), op.off),
+            JGE64_K_JA => skip_ja!(cmp64::<GE>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JGE64_X_JA => skip_ja!(cmp64::<GE>(r[dst!(op)], r[src!(op)]), op.off),
+            JLT64_K_JA => skip_ja!(cmp64::<LT>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JLT64_X_JA => skip_ja!(cmp64::<LT>(r[dst!(op)], r[src!(op)]), op.off),
+            JLE64_K_JA => skip_ja!(cmp64::<LE>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JLE64_X_JA => skip_ja!(cmp64::<LE>(r[dst!(op)], r[src!(op)]), op.off),
+            JSGT64_K_JA => skip_ja!(cmp64::<SGT>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JSGT64_X_JA => skip_ja!(cmp64::<SGT>(r[dst!(op)], r[src!(op)]), op.off),
+            JSGE64_K_JA => skip_ja!(cmp64::<SGE>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JSGE64_X_JA => skip_ja!(cmp64::<SGE>(r[dst!(op)], r[src!(op)]), op.off),
+            JSLT64_K_JA => skip_ja!(cmp64::<SLT>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JSLT64_X_JA => skip_ja!(cmp64::<SLT>(r[dst!(op)], r[src!(op)]), op.off),
+            JSLE64_K_JA => skip_ja!(cmp64::<SLE>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JSLE64_X_JA => skip_ja!(cmp64::<SLE>(r[dst!(op)], r[src!(op)]), op.off),
+            JSET64_K_JA => skip_ja!(cmp64::<SET>(r[dst!(op)], op.imm as i64 as u64), op.off),
+            JSET64_X_JA => skip_ja!(cmp64::<SET>(r[dst!(op)], r[src!(op)]), op.off),
+            JEQ32_K_JA => skip_ja!(cmp32::<EQ>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JEQ32_X_JA => skip_ja!(cmp32::<EQ>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JNE32_K_JA => skip_ja!(cmp32::<NE>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JNE32_X_JA => skip_ja!(cmp32::<NE>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JGT32_K_JA => skip_ja!(cmp32::<GT>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JGT32_X_JA => skip_ja!(cmp32::<GT>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JGE32_K_JA => skip_ja!(cmp32::<GE>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JGE32_X_JA => skip_ja!(cmp32::<GE>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JLT32_K_JA => skip_ja!(cmp32::<LT>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JLT32_X_JA => skip_ja!(cmp32::<LT>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JLE32_K_JA => skip_ja!(cmp32::<LE>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JLE32_X_JA => skip_ja!(cmp32::<LE>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JSGT32_K_JA => skip_ja!(cmp32::<SGT>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JSGT32_X_JA => skip_ja!(cmp32::<SGT>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JSGE32_K_JA => skip_ja!(cmp32::<SGE>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JSGE32_X_JA => skip_ja!(cmp32::<SGE>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JSLT32_K_JA => skip_ja!(cmp32::<SLT>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JSLT32_X_JA => skip_ja!(cmp32::<SLT>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JSLE32_K_JA => skip_ja!(cmp32::<SLE>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JSLE32_X_JA => skip_ja!(cmp32::<SLE>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            JSET32_K_JA => skip_ja!(cmp32::<SET>(r[dst!(op)] as u32, op.imm as u32), op.off),
+            JSET32_X_JA => skip_ja!(cmp32::<SET>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
+            MOVX_ADD_X => {
+                r[dst!(op)] = alu64::<ADD>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_SUB_X => {
+                r[dst!(op)] = alu64::<SUB>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_MUL_X => {
+                r[dst!(op)] = alu64::<MUL>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_AND_X => {
+                r[dst!(op)] = alu64::<AND>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_OR_X => {
+                r[dst!(op)] = alu64::<OR>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_XOR_X => {
+                r[dst!(op)] = alu64::<XOR>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_LSH_X => {
+                r[dst!(op)] = alu64::<LSH>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_RSH_X => {
+                r[dst!(op)] = alu64::<RSH>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_ARSH_X => {
+                r[dst!(op)] = alu64::<ARSH>(r[src!(op)], r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            MOVX_ADD_K => {
+                r[dst!(op)] = alu64::<ADD>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_SUB_K => {
+                r[dst!(op)] = alu64::<SUB>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_MUL_K => {
+                r[dst!(op)] = alu64::<MUL>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_AND_K => {
+                r[dst!(op)] = alu64::<AND>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_OR_K => {
+                r[dst!(op)] = alu64::<OR>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_XOR_K => {
+                r[dst!(op)] = alu64::<XOR>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_LSH_K => {
+                r[dst!(op)] = alu64::<LSH>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_RSH_K => {
+                r[dst!(op)] = alu64::<RSH>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
+            MOVX_ARSH_K => {
+                r[dst!(op)] = alu64::<ARSH>(r[src!(op)], op.imm as i64 as u64);
+                pc += 1;
+            }
             // Every other code, listed up to 0xff so that the jump table
             // covers the whole `u8` range and needs no range check.
             0xff => return (usize::MAX, 0),
@@ -812,7 +992,6 @@ impl Interpreter {
             });
         };
         let config = sess.config();
-        let ops: &[Op] = &self.ops;
         let mut r = [0u64; 16];
         // One scalar load per argument: the session was just written field by
         // field, and a vector load spanning two of those stores would stall
@@ -822,17 +1001,56 @@ impl Interpreter {
             r[i + 1] = core::hint::black_box(a);
         }
         r[10] = layout::frame_pointer(0);
-        let mut base = info.base as usize;
-        let mut prog = entry as usize;
-        // Index of the next op.
-        let mut pc = base;
+        let mut calls = Calls {
+            frames: SmallVec::new(),
+            max: config.call_frames() as usize,
+            base: info.base as usize,
+            prog: entry as usize,
+        };
         let limit = config.insn_budget.min(MAX_BUDGET);
         // The budget runs out when `pc` passes `stop` at a control transfer:
         // `stop` = start of the current straight-line run + budget left.
-        let mut stop = limit + pc as u64;
+        let start = calls.base;
+        let (pc, stop) = fast(
+            &self.fast,
+            &mut r,
+            start,
+            limit + start as u64,
+            &mut sess.mem,
+            &mut calls,
+        );
+        // The entry frame's exit within budget: the common end of a run,
+        // done here without entering the slow tier.
+        let next = pc as u64 + 1;
+        if calls.frames.is_empty()
+            && next <= stop
+            && self.ops.get(pc).is_some_and(|o| o.code == EXIT)
+        {
+            return Ok(Outcome {
+                r0: r[0],
+                insns: limit - (stop - next),
+            });
+        }
+        self.slow(sess, &mut r, &mut calls, pc, stop, limit)
+    }
+
+    /// The slow tier: run the op at `pc` with full semantics, then go back
+    /// to [`fast`], until the run ends.
+    #[inline(never)]
+    fn slow(
+        &self,
+        sess: &mut Session<'_>,
+        r: &mut [u64; 16],
+        calls: &mut Calls,
+        mut pc: usize,
+        mut stop: u64,
+        limit: u64,
+    ) -> Result<Outcome, Trap> {
+        let config = sess.config();
+        let ops: &[Op] = &self.ops;
         let mut may_goto = config.may_goto_budget;
-        let max_frames = config.call_frames() as usize;
-        let mut frames: SmallVec<[Frame; 8]> = SmallVec::new();
+        // Enter at the op `fast` stopped on.
+        let mut first = true;
 
         macro_rules! dst {
             ($op:expr) => {
@@ -847,7 +1065,7 @@ impl Interpreter {
         // Slot index of the executing instruction within its program.
         macro_rules! cur_pc {
             () => {
-                pc.wrapping_sub(1).wrapping_sub(base) as u32
+                pc.wrapping_sub(1).wrapping_sub(calls.base) as u32
             };
         }
         // Charge the run ending at `pc` and continue at absolute index `$t`.
@@ -940,8 +1158,8 @@ impl Interpreter {
                         });
                     };
                     transfer!(target.base as usize);
-                    base = target.base as usize;
-                    prog = p as usize;
+                    calls.base = target.base as usize;
+                    calls.prog = p as usize;
                     r[1] = args[0];
                 }
             }};
@@ -1000,7 +1218,9 @@ impl Interpreter {
         }
 
         loop {
-            (pc, stop) = fast(ops, &mut r, pc, stop, &mut sess.mem);
+            if !core::mem::take(&mut first) {
+                (pc, stop) = fast(&self.fast, r, pc, stop, &mut sess.mem, calls);
+            }
             // The slow path: run exactly one op, whatever it is.
             let Some(&op) = ops.get(pc) else {
                 // Unreachable: every transfer target is validated and no
@@ -1533,29 +1753,29 @@ impl Interpreter {
                     call_helper!(id);
                 }
                 CALL_LOCAL => {
-                    if frames.len() + 1 >= max_frames {
+                    if calls.frames.len() + 1 >= calls.max {
                         return Err(Trap::CallDepthExceeded {
                             pc: cur_pc!(),
-                            max: max_frames as u32,
+                            max: calls.max as u32,
                         });
                     }
-                    frames.push(Frame {
+                    calls.frames.push(Frame {
                         ret: pc as u32,
-                        base: base as u32,
-                        prog: prog as u32,
+                        base: calls.base as u32,
+                        prog: calls.prog as u32,
                         saved: [r[6], r[7], r[8], r[9]],
                     });
                     r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
                     jump!(op.imm);
                 }
-                EXIT => match frames.pop() {
+                EXIT => match calls.frames.pop() {
                     None => finish!(r[0]),
                     Some(f) => {
                         transfer!(f.ret as usize);
                         [r[6], r[7], r[8], r[9]] = f.saved;
                         r[10] = r[10].wrapping_add(ebpf_runtime::STACK_FRAME_SIZE as u64);
-                        base = f.base as usize;
-                        prog = f.prog as usize;
+                        calls.base = f.base as usize;
+                        calls.prog = f.prog as usize;
                     }
                 },
                 MAY_GOTO => {
@@ -1567,8 +1787,8 @@ impl Interpreter {
                 }
                 GOTOX => {
                     let target = r[dst!(op)];
-                    let len = self.progs.get(prog).map_or(0, |p| p.len);
-                    let t = base.wrapping_add(target as usize);
+                    let len = self.progs.get(calls.prog).map_or(0, |p| p.len);
+                    let t = calls.base.wrapping_add(target as usize);
                     let ok = target < u64::from(len)
                         && !matches!(ops.get(t), Some(Op { code: TAIL, .. }) | None);
                     if !ok {

@@ -95,6 +95,8 @@ use op::Op;
 #[derive(Clone, Debug)]
 pub struct Interpreter {
     ops: Box<[Op]>,
+    /// `ops` with superinstructions, for the fast loop.
+    fast: Box<[Op]>,
     progs: Box<[ProgInfo]>,
 }
 
@@ -108,8 +110,10 @@ impl Interpreter {
     /// names for tail calls, and [`Invocation::entry`] picks where to start.
     pub fn with_programs(programs: &[Program]) -> Result<Interpreter, InterpError> {
         let (ops, progs) = compile::compile(programs)?;
+        let fast = compile::fuse(&ops, &progs);
         Ok(Interpreter {
             ops: ops.into_boxed_slice(),
+            fast: fast.into_boxed_slice(),
             progs: progs.into_boxed_slice(),
         })
     }

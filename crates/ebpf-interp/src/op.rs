@@ -201,12 +201,138 @@ pub(crate) const MAY_GOTO: u8 = 144;
 pub(crate) const GOTOX: u8 = 145;
 pub(crate) const UNSUPPORTED: u8 = 146;
 pub(crate) const TAIL: u8 = 147;
-/// Appended once after all programs: the fast loop's fetch index is clamped
-/// to it, and it bails out.
+/// Appended once after all programs: the fast loop bails on it (fetching
+/// past every program ends there).
 pub(crate) const SENTINEL: u8 = 148;
+
+// Superinstructions: only in the fast loop's copy of the op array
+// (`Interpreter::fast`), each replacing the first op of a pair whose second
+// op stays in place (so a jump onto it still runs it alone). The slow path
+// always runs the original op of a slot, one slot at a time.
+
+/// `if <cond> goto +1; goto off`: conditional jump codes `JEQ64_K..=JSET32_X`
+/// shifted by this amount. The fused op keeps the condition's registers and
+/// immediate; `off` is the `goto`'s offset (relative to the slot after it).
+pub(crate) const JCC_SKIP_JA_SHIFT: u8 = 93;
+
+/// The fused `if <cond> goto +1; goto off` codes, one per condition.
+pub(crate) const JEQ64_K_JA: u8 = JEQ64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JEQ64_X_JA: u8 = JEQ64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JNE64_K_JA: u8 = JNE64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JNE64_X_JA: u8 = JNE64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGT64_K_JA: u8 = JGT64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGT64_X_JA: u8 = JGT64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGE64_K_JA: u8 = JGE64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGE64_X_JA: u8 = JGE64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLT64_K_JA: u8 = JLT64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLT64_X_JA: u8 = JLT64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLE64_K_JA: u8 = JLE64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLE64_X_JA: u8 = JLE64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGT64_K_JA: u8 = JSGT64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGT64_X_JA: u8 = JSGT64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGE64_K_JA: u8 = JSGE64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGE64_X_JA: u8 = JSGE64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLT64_K_JA: u8 = JSLT64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLT64_X_JA: u8 = JSLT64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLE64_K_JA: u8 = JSLE64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLE64_X_JA: u8 = JSLE64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSET64_K_JA: u8 = JSET64_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSET64_X_JA: u8 = JSET64_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JEQ32_K_JA: u8 = JEQ32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JEQ32_X_JA: u8 = JEQ32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JNE32_K_JA: u8 = JNE32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JNE32_X_JA: u8 = JNE32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGT32_K_JA: u8 = JGT32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGT32_X_JA: u8 = JGT32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGE32_K_JA: u8 = JGE32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JGE32_X_JA: u8 = JGE32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLT32_K_JA: u8 = JLT32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLT32_X_JA: u8 = JLT32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLE32_K_JA: u8 = JLE32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JLE32_X_JA: u8 = JLE32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGT32_K_JA: u8 = JSGT32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGT32_X_JA: u8 = JSGT32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGE32_K_JA: u8 = JSGE32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSGE32_X_JA: u8 = JSGE32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLT32_K_JA: u8 = JSLT32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLT32_X_JA: u8 = JSLT32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLE32_K_JA: u8 = JSLE32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSLE32_X_JA: u8 = JSLE32_X + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSET32_K_JA: u8 = JSET32_K + JCC_SKIP_JA_SHIFT;
+pub(crate) const JSET32_X_JA: u8 = JSET32_X + JCC_SKIP_JA_SHIFT;
+
+/// `dst = a; dst <op>= b` (64-bit, `b` a register other than `dst`):
+/// `regs` = `dst | a << 4`, `imm` = `b`.
+pub(crate) const MOVX_ADD_X: u8 = 193;
+pub(crate) const MOVX_SUB_X: u8 = 194;
+pub(crate) const MOVX_MUL_X: u8 = 195;
+pub(crate) const MOVX_AND_X: u8 = 196;
+pub(crate) const MOVX_OR_X: u8 = 197;
+pub(crate) const MOVX_XOR_X: u8 = 198;
+pub(crate) const MOVX_LSH_X: u8 = 199;
+pub(crate) const MOVX_RSH_X: u8 = 200;
+pub(crate) const MOVX_ARSH_X: u8 = 201;
+/// `dst = a; dst <op>= k` (64-bit): `regs` = `dst | a << 4`, `imm` = `k`
+/// (shift amounts already masked).
+pub(crate) const MOVX_ADD_K: u8 = 202;
+pub(crate) const MOVX_SUB_K: u8 = 203;
+pub(crate) const MOVX_MUL_K: u8 = 204;
+pub(crate) const MOVX_AND_K: u8 = 205;
+pub(crate) const MOVX_OR_K: u8 = 206;
+pub(crate) const MOVX_XOR_K: u8 = 207;
+pub(crate) const MOVX_LSH_K: u8 = 208;
+pub(crate) const MOVX_RSH_K: u8 = 209;
+pub(crate) const MOVX_ARSH_K: u8 = 210;
+
+// The fused codes sit between the sentinel and 0xff, without overlap.
+const _: () = {
+    assert!(JEQ64_K_JA == SENTINEL + 1);
+    assert!(JSET32_X_JA < MOVX_ADD_X);
+    assert!(MOVX_ARSH_K < 0xff);
+};
+
+/// The fused code for `MOV64_X` followed by the 64-bit ALU op `code`.
+pub(crate) const fn movx_fused(code: u8) -> Option<u8> {
+    Some(match code {
+        ADD64_X => MOVX_ADD_X,
+        SUB64_X => MOVX_SUB_X,
+        MUL64_X => MOVX_MUL_X,
+        AND64_X => MOVX_AND_X,
+        OR64_X => MOVX_OR_X,
+        XOR64_X => MOVX_XOR_X,
+        LSH64_X => MOVX_LSH_X,
+        RSH64_X => MOVX_RSH_X,
+        ARSH64_X => MOVX_ARSH_X,
+        ADD64_K => MOVX_ADD_K,
+        SUB64_K => MOVX_SUB_K,
+        MUL64_K => MOVX_MUL_K,
+        AND64_K => MOVX_AND_K,
+        OR64_K => MOVX_OR_K,
+        XOR64_K => MOVX_XOR_K,
+        LSH64_K => MOVX_LSH_K,
+        RSH64_K => MOVX_RSH_K,
+        ARSH64_K => MOVX_ARSH_K,
+        _ => return None,
+    })
+}
+
+/// Whether `code` is a `_X` (register operand) ALU code.
+pub(crate) const fn is_alu_x(code: u8) -> bool {
+    code <= ARSH32_X && code % 2 == 1
+}
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn alu_x_codes() {
+        for c in 0..=ARSH32_X {
+            assert_eq!(is_alu_x(c), c % 2 == 1, "{c}");
+        }
+        assert!(!is_alu_x(JEQ64_X));
+    }
+
     #[test]
     fn op_is_8_bytes() {
         assert_eq!(core::mem::size_of::<super::Op>(), 8);
