@@ -199,6 +199,34 @@ impl<'a> Btf<'a> {
     }
 }
 
+/// Whether the `.BTF` DATASEC named `section` has a non-static variable:
+/// libbpf's rule for making a global data map `BPF_F_MMAPABLE`. False
+/// when there is no (readable) BTF or no such DATASEC.
+pub(crate) fn has_global_var(elf: &ElfFile<'_>, section: &str) -> bool {
+    const BTF_VAR_STATIC: u32 = 0;
+    let Some(btf) = elf
+        .sections
+        .iter()
+        .find(|s| s.name == ".BTF")
+        .and_then(|s| Btf::parse(s.data).ok())
+    else {
+        return false;
+    };
+    btf.types
+        .iter()
+        .filter(|t| t.kind == KIND_DATASEC && btf.name(t.name_off) == section)
+        .any(|sec| {
+            (0..sec.vlen).any(|i| {
+                i.checked_mul(3)
+                    .and_then(|w| btf.word(sec, w))
+                    .and_then(|id| btf.ty(id))
+                    .filter(|v| v.kind == KIND_VAR)
+                    .and_then(|v| btf.word(v, 0))
+                    .is_some_and(|linkage| linkage != BTF_VAR_STATIC)
+            })
+        })
+}
+
 /// BTF-defined maps: each variable of the `.maps` DATASEC whose type is a
 /// struct of `__uint`/`__type` members, tied to its symbol by name.
 pub(crate) fn btf_maps(elf: &ElfFile<'_>, maps_sec: usize) -> Result<Vec<MapEntry>, LoadError> {

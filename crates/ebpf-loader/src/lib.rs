@@ -69,9 +69,10 @@
 //!   `.struct_ops`, `.kconfig`, `.addr_space` (arena), map-in-map and
 //!   `.rel` relocations *inside* data sections (pointers in `.data`) are
 //!   not handled.
-//! * Internal map flags follow libbpf on a current kernel
-//!   (`BPF_F_MMAPABLE`, plus `BPF_F_RDONLY_PROG` for `.rodata*`); no
-//!   feature probing.
+//! * Internal map flags follow libbpf on a current kernel, without
+//!   feature probing: `BPF_F_RDONLY_PROG` for `.rodata*`, and
+//!   `BPF_F_MMAPABLE` when the section's BTF DATASEC has a non-static
+//!   variable.
 //! * Every function symbol is linked eagerly as its own entry
 //!   ([`Object::functions`]), so parse time grows with functions × code
 //!   size; a hostile object with very many functions is slow (never

@@ -121,7 +121,7 @@ impl fmt::Display for MapKind {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct MapDef {
     /// Map name: the symbol name for user maps, libbpf's internal name
-    /// (`<object prefix><section>`, at most 15 bytes) for global data.
+    /// ([`internal_map_name`]) for global data.
     pub name: String,
     /// Where it came from.
     pub kind: MapKind,
@@ -272,20 +272,26 @@ pub(crate) fn data_kind(name: &str) -> Option<MapKind> {
     }
 }
 
-/// libbpf's internal map name: as much of the object name as fits before
-/// the section name in 15 bytes (at least 7 bytes are reserved for the
-/// section name), characters other than alphanumerics, `_` and `.`
+/// libbpf's internal map name for a global data section: up to 15
+/// characters, the object name as prefix (as much as fits beside the
+/// section name, which gets at least 7) for `.data`, `.rodata`, `.bss`;
+/// no prefix for custom sections with a second dot (`.rodata.str1.1`,
+/// `.data.custom`); characters other than alphanumerics, `_` and `.`
 /// replaced by `_`.
 #[must_use]
 pub fn internal_map_name(object: &str, section: &str) -> String {
-    const BPF_OBJ_NAME_LEN: usize = 16;
-    let sfx_len = section.chars().count().max(7);
-    let pfx_len = (BPF_OBJ_NAME_LEN - 1).saturating_sub(sfx_len);
+    const MAX: usize = 15; // BPF_OBJ_NAME_LEN - 1
+    let sfx_len = section.chars().count().clamp(7, MAX);
+    let custom = section.chars().skip(1).any(|c| c == '.');
+    let pfx_len = if custom {
+        0
+    } else {
+        MAX.saturating_sub(sfx_len)
+    };
     object
         .chars()
         .take(pfx_len)
-        .chain(section.chars())
-        .take(BPF_OBJ_NAME_LEN - 1)
+        .chain(section.chars().take(sfx_len))
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
                 c
@@ -317,7 +323,10 @@ pub(crate) fn data_map(
             what: "global data section larger than 4 GiB",
         });
     };
-    let mut flags = BPF_F_MMAPABLE;
+    let mut flags = 0;
+    if crate::btf::has_global_var(elf, &sec.name) {
+        flags |= BPF_F_MMAPABLE;
+    }
     if kind == MapKind::Rodata {
         flags |= BPF_F_RDONLY_PROG;
     }
@@ -349,7 +358,7 @@ mod tests {
         assert_eq!(internal_map_name("test_prog", ".rodata"), "test_pro.rodata");
         assert_eq!(
             internal_map_name("globals", ".rodata.str1.1"),
-            "g.rodata.str1.1"
+            ".rodata.str1.1"
         );
         assert_eq!(internal_map_name("a-b", ".bss"), "a_b.bss");
         assert_eq!(
@@ -357,6 +366,10 @@ mod tests {
             ".data.very_long"
         );
         assert_eq!(internal_map_name("", ".bss"), ".bss");
+        assert_eq!(
+            internal_map_name("averyverylongname", ".bss"),
+            "averyver.bss"
+        );
     }
 
     fn maps_elf<'a>(data: &'a [u8], values: &[u64]) -> ElfFile<'a> {
