@@ -143,8 +143,27 @@ fn table(opts: &Options) -> Result<(), BenchError> {
             ns / insns as f64
         );
     }
+    // The interpreter's own share: the same empty program in one session
+    // built once and reused (no `Runtime::session` per run).
+    let reused_ns = {
+        let f = fixtures()?
+            .into_iter()
+            .find(|f| f.name == "empty")
+            .ok_or(BenchError::NoExpected { name: "empty" })?;
+        let vm = prepare(f.name, &f.program)?;
+        let mut input = f.input.clone();
+        let mut sess = rt.session(Invocation::new(&mut input), 1);
+        let d = measure(opts.batches, opts.batch, || {
+            vm.run_session(&mut sess).map_or(u64::MAX, |o| o.r0)
+        });
+        d.as_secs_f64() * 1e9
+    };
     println!();
-    println!("enter + exit (empty program, `r0 = 0; exit`): {empty_ns:.1} ns per run");
+    println!(
+        "enter + exit (empty program, `r0 = 0; exit`): {empty_ns:.1} ns per run with \
+         `Interpreter::invoke` (session built per run), {reused_ns:.1} ns with \
+         `Interpreter::run_session` on a reused session"
+    );
     println!(
         "uBPF/rbpf figures: shared/bench-programs/ANCHORS.md (another run, same kind of machine); \
          uBPF empty is given as 16-30 ns, 23 is used for the ratio."

@@ -431,8 +431,30 @@ pub(crate) fn fuse(ops: &[Op], infos: &[ProgInfo]) -> Vec<Op> {
                 };
                 continue;
             }
-            // `dst = a; dst <op>= b|k`.
             let dst = a.regs & 15;
+            let same_dst = b.regs & 15 == dst;
+            let b_src = b.regs >> 4;
+            // `dst *= a; dst += b`.
+            if a.code == MUL64_X && b.code == ADD64_X && same_dst && b_src != dst {
+                fast[i] = Op {
+                    code: MULX_ADDX,
+                    regs: a.regs,
+                    off: 0,
+                    imm: i32::from(b_src),
+                };
+                continue;
+            }
+            // `dst <<= k; dst |= b`.
+            if a.code == LSH64_K && b.code == OR64_X && same_dst && b_src != dst {
+                fast[i] = Op {
+                    code: LSHK_ORX,
+                    regs: b.regs,
+                    off: 0,
+                    imm: a.imm,
+                };
+                continue;
+            }
+            // `dst = a; dst <op>= b|k`.
             if a.code == MOV64_X && b.regs & 15 == dst {
                 let Some(code) = movx_fused(b.code) else {
                     continue;
@@ -566,6 +588,15 @@ mod tests {
         let prog = assemble(&text).unwrap();
         let vm = Interpreter::new(&prog).unwrap();
         assert!(vm.fast.iter().any(|o| o.code == MOVX_ARSH_K));
+        // Multiply-add and rotate halves; the second pair of each is not
+        // fused (its source is the destination).
+        let rot = "r0 = 0x1234\nr1 = 77\nr2 = 5\n\
+                    r0 *= r1\nr0 += r2\nr0 *= r1\nr0 += r0\n\
+                    r3 = r0\nr3 >>= 33\nr0 <<= 31\nr0 |= r3\nr0 <<= 3\nr0 |= r0\nexit";
+        assert_eq!(same_as_unfused(rot, 0), 3);
+        let vm = Interpreter::new(&assemble(rot).unwrap()).unwrap();
+        let codes: Vec<u8> = vm.fast.iter().map(|o| o.code).collect();
+        assert!(codes.contains(&MULX_ADDX) && codes.contains(&LSHK_ORX));
     }
 
     #[test]

@@ -855,6 +855,18 @@ fn fast(
                 calls.prog = f.prog as usize;
             }
             // Superinstructions (`compile::fuse`).
+            MULX_ADDX => {
+                let d = dst!(op);
+                r[d] = r[d]
+                    .wrapping_mul(r[src!(op)])
+                    .wrapping_add(r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            LSHK_ORX => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_shl(op.imm as u32) | r[src!(op)];
+                pc += 1;
+            }
             JEQ64_K_JA => skip_ja!(cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64), op.off),
             JEQ64_X_JA => skip_ja!(cmp64::<EQ>(r[dst!(op)], r[src!(op)]), op.off),
             JNE64_K_JA => skip_ja!(cmp64::<NE>(r[dst!(op)], op.imm as i64 as u64), op.off),

@@ -284,11 +284,19 @@ pub(crate) const MOVX_LSH_K: u8 = 208;
 pub(crate) const MOVX_RSH_K: u8 = 209;
 pub(crate) const MOVX_ARSH_K: u8 = 210;
 
+/// `dst *= a; dst += b` (64-bit, `b` other than `dst`): `regs` =
+/// `dst | a << 4`, `imm` = `b`.
+pub(crate) const MULX_ADDX: u8 = 211;
+/// `dst <<= k; dst |= b` (64-bit, `b` other than `dst`; the second half of
+/// a rotate): `regs` = `dst | b << 4`, `imm` = `k` (masked).
+pub(crate) const LSHK_ORX: u8 = 212;
+
 // The fused codes sit between the sentinel and 0xff, without overlap.
 const _: () = {
     assert!(JEQ64_K_JA == SENTINEL + 1);
     assert!(JSET32_X_JA < MOVX_ADD_X);
-    assert!(MOVX_ARSH_K < 0xff);
+    assert!(MOVX_ARSH_K < MULX_ADDX);
+    assert!(LSHK_ORX < 0xff);
 };
 
 /// The fused code for `MOV64_X` followed by the 64-bit ALU op `code`.
