@@ -98,6 +98,19 @@ fn steps(conformance: bool) -> Vec<Step> {
             name: "layers",
             action: Action::Layers,
         },
+        // The fuzz crate is outside the workspace (cargo-fuzz wants nightly to
+        // run), so check on stable that its targets still build against the
+        // current APIs.
+        Step::cargo(
+            "fuzz-check",
+            &[
+                "check",
+                "--manifest-path",
+                "fuzz/Cargo.toml",
+                "--bins",
+                "--locked",
+            ],
+        ),
     ];
     if conformance {
         steps.push(Step::cargo(
@@ -184,7 +197,14 @@ mod tests {
     fn pipeline_order_and_commands() {
         let five = steps(false);
         let names: Vec<&str> = five.iter().map(|s| s.name).collect();
-        assert_eq!(names, ["fmt", "clippy", "test", "doc", "layers"]);
+        assert_eq!(
+            names,
+            ["fmt", "clippy", "test", "doc", "layers", "fuzz-check"]
+        );
+        assert_eq!(
+            five[5].describe(),
+            "cargo check --manifest-path fuzz/Cargo.toml --bins --locked"
+        );
         assert_eq!(five[0].describe(), "cargo fmt --all --check");
         assert_eq!(
             five[1].describe(),
@@ -197,9 +217,9 @@ mod tests {
         );
 
         let six = steps(true);
-        assert_eq!(six.len(), 6);
+        assert_eq!(six.len(), 7);
         assert_eq!(
-            six[5].describe(),
+            six[6].describe(),
             "cargo run --release --locked -p ebpf-conformance --bin conformance -- --all"
         );
     }

@@ -7,7 +7,9 @@
 //! * `layers`: only the crate layering check (see [`layers`]).
 //! * `fuzz TARGET SECONDS [-- ARGS]`: one cargo-fuzz target for a bounded time,
 //!   with a seed corpus generated from the conformance suite.
-//! * `fixtures`: compile the shared benchmark programs into `benches/fixtures/`.
+//! * `conformance [ARGS]`: the conformance runner (default `--all`).
+//! * `fixtures`: compile the shared benchmark programs into `benches/fixtures/`
+//!   and the loader's C fixtures into `crates/ebpf-loader/fixtures/build/`.
 //! * `bench [ARGS]`: the interpreter's ns/run and ns/insn on every fixture.
 //!
 //! xtask is a developer tool: it is exempt from the layering rules and is the
@@ -20,6 +22,7 @@ mod error;
 mod fixtures;
 mod fuzz;
 mod layers;
+mod loader_fixtures;
 mod metadata;
 mod process;
 
@@ -40,7 +43,11 @@ COMMANDS:
                                   stops at the first failing step
     layers                        check crate dependencies against the layer table
                                   (xtask/src/layers.rs)
-    fuzz TARGET SECONDS [-- ARGS] run one fuzz target (decode, asm) for SECONDS with
+    conformance [ARGS]            run the eBPF conformance suite in-process (default
+                                  `--all`: ../shared suite at cpu v4 with every group,
+                                  tests/conformance, negative unused-* decode check)
+    fuzz TARGET SECONDS [-- ARGS] run one fuzz target (decode, asm, interp, cfg,
+                                  loader) for SECONDS with
                                   `cargo +nightly fuzz run`; ARGS go to libFuzzer.
                                   Needs `cargo install cargo-fuzz` and a nightly toolchain
     fixtures                      compile ../shared/bench-programs (clang-19) into
@@ -64,7 +71,10 @@ fn main() -> ExitCode {
         "ci" => no_args("ci", rest).and_then(|()| ci::run()),
         "layers" => no_args("layers", rest).and_then(|()| layers::run()),
         "fuzz" => fuzz::run(rest),
-        "fixtures" => no_args("fixtures", rest).and_then(|()| fixtures::run()),
+        "fixtures" => no_args("fixtures", rest)
+            .and_then(|()| fixtures::run())
+            .and_then(|()| loader_fixtures::build(&process::repo_root())),
+        "conformance" => conformance(rest),
         "bench" => bench::run(rest),
         other => Err(Error::Usage {
             message: format!("unknown command `{other}` (try `cargo xtask --help`)"),
@@ -79,6 +89,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask conformance [ARGS]`: the in-process conformance runner.
+fn conformance(rest: &[String]) -> Result<(), Error> {
+    let mut args = vec![
+        "run",
+        "--release",
+        "-p",
+        "ebpf-conformance",
+        "--bin",
+        "conformance",
+        "--",
+    ];
+    if rest.is_empty() {
+        args.push("--all");
+    }
+    args.extend(rest.iter().map(String::as_str));
+    process::run_streaming(&mut process::cargo_command(args))
 }
 
 /// Reject arguments for commands that take none.
