@@ -80,6 +80,9 @@ pub(crate) fn build(root: &Path) -> Result<(), Error> {
             count = count.saturating_add(1);
         }
     }
-    println!("fixtures: built {count} ebpf-loader object(s) in {}", build.display());
+    println!(
+        "fixtures: built {count} ebpf-loader object(s) in {}",
+        build.display()
+    );
     Ok(())
 }
