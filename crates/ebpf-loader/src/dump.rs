@@ -53,9 +53,10 @@ impl fmt::Display for Object {
                 p.name, p.section, p.prog_type
             )?;
             match p.attach {
-                Some(a) => writeln!(f, " attach {a}")?,
-                None => writeln!(f, " attach none")?,
+                Some(a) => write!(f, " attach {a}")?,
+                None => write!(f, " attach none")?,
             }
+            writeln!(f, " tag {}", crate::tag::tag_hex(&p.tag))?;
             for (idx, insn) in p.program.iter() {
                 writeln!(f, "    {idx}: {insn}")?;
             }

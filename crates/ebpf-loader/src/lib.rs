@@ -58,6 +58,12 @@
 //!   Unknown relocation kinds, relocations outside their section or on the
 //!   wrong instruction are [`LoadError::Relocation`].
 //!
+//! * **Tags**: each program's [`ObjProgram::tag`] is the tag the kernel
+//!   reports for it once loaded with map fds patched in
+//!   (`bpf_prog_calc_tag`: SHA-256 since Linux 6.18, SHA-1 before, over
+//!   the slots with map immediates zeroed, see [`prog_tag`]); `ebpf-kernel`'s `tests/loader_agreement.rs` checks it
+//!   against the running kernel for every fixture program.
+//!
 //! # What it does not do (yet)
 //!
 //! * **BTF**: only what `.maps` needs is read (header, types, strings,
@@ -90,6 +96,7 @@ mod error;
 mod maps;
 mod object;
 mod prog_type;
+mod tag;
 
 pub use error::LoadError;
 pub use maps::{BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapDef, MapKind, MapType, internal_map_name};
@@ -98,3 +105,4 @@ pub use object::{
     R_BPF_64_NODYLD32, R_BPF_NONE,
 };
 pub use prog_type::{AttachType, ProgramType, SectionDef, section_def};
+pub use tag::{TagHash, prog_tag, sha1, sha256, tag_hex};

@@ -53,6 +53,11 @@ pub struct ObjProgram {
     pub program: Program,
     /// The object's license string (`license` section), if any.
     pub license: Option<String>,
+    /// The kernel's tag for this program once loaded with map fds patched
+    /// in, as Linux 6.18 and later compute it (SHA-256;
+    /// [`crate::prog_tag`] with [`crate::TagHash::Sha1`] gives older
+    /// kernels' tag). `bpftool prog` prints it in hex.
+    pub tag: [u8; 8],
 }
 
 /// Any function symbol of the object, linked as if it were an entry
@@ -165,6 +170,7 @@ impl Object {
                     prog_type: def.map_or(ProgramType::UNSPEC, |d| d.prog_type),
                     attach: def.and_then(|d| d.attach),
                     section_def: def,
+                    tag: crate::tag::prog_tag(&program.to_raw(), crate::tag::TagHash::Sha256),
                     program: program.clone(),
                     license: license.clone(),
                 });
