@@ -4,55 +4,12 @@
 
 use ebpf_isa::asm::{assemble, assemble_line};
 use ebpf_isa::{
-    AluOp, AsmError, AtomicOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, RawInsn, Reg,
-    Size, Width, decode, encode,
+    AluOp, AsmError, AtomicOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, Reg, Size,
+    Width, decode, encode,
 };
 
-/// Every opcode with a spread of register, offset and immediate values
-/// (the generator of `tests/decode.rs`, with a few more immediates for the
-/// assembler's number ranges).
-fn candidates() -> impl Iterator<Item = Vec<RawInsn>> {
-    const OFFS: [i16; 8] = [0, 1, -1, 8, 16, 32, i16::MIN, i16::MAX];
-    const IMMS: [i32; 19] = [
-        0,
-        1,
-        -1,
-        16,
-        32,
-        64,
-        0x40,
-        0x41,
-        0x50,
-        0xa1,
-        0xe1,
-        0xf1,
-        0x100,
-        0x110,
-        0x10000,
-        0x7fff_ffff,
-        i32::MIN,
-        // Map value offsets above i32::MAX in the second slot.
-        -3,
-        212,
-    ];
-    (0u8..=255).flat_map(|code| {
-        let mut v = Vec::new();
-        for dst in [0u8, 1, 10, 11, 15] {
-            for src in [0u8, 1, 2, 3, 4, 5, 6, 7, 10, 11] {
-                for off in OFFS {
-                    for imm in IMMS {
-                        let mut slots = vec![RawInsn::new(code, dst, src, off, imm)];
-                        if code == 0x18 {
-                            slots.push(RawInsn::new(0, 0, 0, 0, imm.wrapping_mul(3)));
-                        }
-                        v.push(slots);
-                    }
-                }
-            }
-        }
-        v
-    })
-}
+mod common;
+use common::candidates;
 
 fn bytes(prog: &Program) -> Vec<u8> {
     prog.to_bytes()

@@ -4,45 +4,8 @@
 
 use ebpf_isa::{DecodeError, Field, Insn, Program, RawInsn, decode, encode};
 
-/// Every opcode with a spread of register, offset and immediate values.
-fn candidates() -> impl Iterator<Item = Vec<RawInsn>> {
-    const OFFS: [i16; 7] = [0, 1, -1, 8, 16, 32, i16::MIN];
-    const IMMS: [i32; 16] = [
-        0,
-        1,
-        -1,
-        16,
-        32,
-        64,
-        0x40,
-        0x41,
-        0x50,
-        0xa1,
-        0xe1,
-        0xf1,
-        0x100,
-        0x110,
-        0x10000,
-        i32::MIN,
-    ];
-    (0u8..=255).flat_map(|code| {
-        let mut v = Vec::new();
-        for dst in [0u8, 1, 10, 11, 15] {
-            for src in [0u8, 1, 2, 3, 4, 5, 6, 7, 10, 11] {
-                for off in OFFS {
-                    for imm in IMMS {
-                        let mut slots = vec![RawInsn::new(code, dst, src, off, imm)];
-                        if code == 0x18 {
-                            slots.push(RawInsn::new(0, 0, 0, 0, imm.wrapping_mul(3)));
-                        }
-                        v.push(slots);
-                    }
-                }
-            }
-        }
-        v
-    })
-}
+mod common;
+use common::candidates;
 
 #[test]
 fn decode_encode_round_trip_is_lossless() {
