@@ -1,0 +1,272 @@
+//! `ebpf-kernel-load`: load one program with `BPF_PROG_LOAD` at log level 1
+//! and print the kernel's verdict. Made to be run under another identity
+//! (`setpriv --reuid=65534 ...`), so that tests can ask the kernel what it
+//! says to a loader without `CAP_BPF`.
+//!
+//! ```text
+//! ebpf-kernel-load <prog-type> < program
+//! ```
+//!
+//! * `<prog-type>`: a name as [`ProgType::name`] or
+//!   [`ProgType::kernel_name`] spells it, in any case (`socket_filter`,
+//!   `XDP`, `BPF_PROG_TYPE_XDP`), or the number.
+//! * stdin: the program, either as hex text (whitespace ignored; taken as
+//!   hex when every other byte is an ASCII hex digit) or as raw
+//!   little-endian bytes, a multiple of 8 bytes.
+//!
+//! Output on stdout: `ok` (exit status 0), or the errno's name on one line
+//! and the kernel's error line ([`VerifierLog::error_line`]; empty when the
+//! log has none) on the next (exit status 1). The whole verifier log goes
+//! to stderr. Bad arguments or input: a message on stderr, exit status 2.
+//!
+//! **How it loads.** When [`Kernel::probe`] passes (a privileged caller),
+//! through [`Kernel::prog_load`]. Otherwise the library offers no way to
+//! load (a [`Kernel`] is proof of privilege), so the `unprivileged` module
+//! below issues the one system call itself: `BPF_PROG_LOAD` with the first
+//! 48 bytes of `union bpf_attr` (type, instructions, license `GPL`, log
+//! level 1 and buffer), the rest of the attribute left zero, as the kernel
+//! allows for callers built against an older UAPI.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use ebpf_isa::RawInsn;
+use ebpf_kernel::{Errno, Kernel, LogLevel, ProgLoad, ProgType, VerifierLog};
+
+/// Exit status for bad arguments or input.
+const USAGE: u8 = 2;
+
+/// The kernel's verdict.
+enum Verdict {
+    /// Loaded (the fd is closed again).
+    Loaded,
+    /// Refused, with the errno and the verifier log.
+    Refused(Errno, VerifierLog),
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [type_arg] = args.as_slice() else {
+        return usage("expected one argument, the program type");
+    };
+    let Some(prog_type) = parse_prog_type(type_arg) else {
+        return usage(&format!("unknown program type {type_arg:?}"));
+    };
+    let mut input = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+        return usage(&format!("cannot read stdin: {e}"));
+    }
+    let insns = match parse_program(&input) {
+        Ok(insns) => insns,
+        Err(reason) => return usage(&reason),
+    };
+    let verdict = match Kernel::probe() {
+        Ok(kernel) => {
+            match kernel.prog_load(ProgLoad {
+                prog_type,
+                insns: &insns,
+                log_level: LogLevel::LEVEL1,
+                ..ProgLoad::default()
+            }) {
+                Ok(_) => Verdict::Loaded,
+                Err(failure) => match (failure.errno(), failure.log()) {
+                    (Some(errno), Some(log)) => Verdict::Refused(errno, log.clone()),
+                    _ => return usage(&failure.to_string()),
+                },
+            }
+        }
+        Err(_) => match unprivileged::prog_load(prog_type, &insns) {
+            Ok(verdict) => verdict,
+            Err(reason) => return usage(&reason),
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    match verdict {
+        Verdict::Loaded => {
+            let _ = writeln!(out, "ok");
+            ExitCode::SUCCESS
+        }
+        Verdict::Refused(errno, log) => {
+            let name = errno
+                .name()
+                .map_or_else(|| errno.0.to_string(), str::to_owned);
+            let _ = writeln!(out, "{name}\n{}", log.error_line().unwrap_or(""));
+            let _ = write!(std::io::stderr(), "{}", log.text());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage(reason: &str) -> ExitCode {
+    let _ = writeln!(
+        std::io::stderr(),
+        "ebpf-kernel-load: {reason}\nusage: ebpf-kernel-load <prog-type> < program (hex or raw bytes)"
+    );
+    ExitCode::from(USAGE)
+}
+
+/// `socket_filter`, `BPF_PROG_TYPE_SOCKET_FILTER` (any case) or `1`.
+fn parse_prog_type(arg: &str) -> Option<ProgType> {
+    if let Ok(n) = arg.parse::<u32>() {
+        return Some(ProgType(n));
+    }
+    ProgType::ALL.iter().copied().find(|t| {
+        t.name().is_some_and(|n| n.eq_ignore_ascii_case(arg))
+            || t.kernel_name().is_some_and(|n| n.eq_ignore_ascii_case(arg))
+    })
+}
+
+/// Hex text or raw bytes to slots.
+fn parse_program(input: &[u8]) -> Result<Vec<RawInsn>, String> {
+    let is_hex = !input.is_empty()
+        && input
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
+    let bytes = if is_hex {
+        let digits: Vec<u8> = input
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_hexdigit)
+            .collect();
+        if !digits.len().is_multiple_of(2) {
+            return Err(format!("odd number of hex digits ({})", digits.len()));
+        }
+        digits
+            .chunks_exact(2)
+            .map(|pair| {
+                let text = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+                u8::from_str_radix(text, 16).map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<u8>, String>>()?
+    } else {
+        input.to_vec()
+    };
+    if !bytes.len().is_multiple_of(RawInsn::SIZE) {
+        return Err(format!(
+            "program is {} bytes, not a multiple of {}",
+            bytes.len(),
+            RawInsn::SIZE
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(RawInsn::SIZE)
+        .map(|c| {
+            let mut slot = [0u8; RawInsn::SIZE];
+            slot.copy_from_slice(c);
+            RawInsn::from_bytes(slot)
+        })
+        .collect())
+}
+
+/// `BPF_PROG_LOAD` without a [`Kernel`]: the only unsafe code of this
+/// program.
+#[allow(unsafe_code)]
+mod unprivileged {
+    use super::Verdict;
+    use ebpf_isa::RawInsn;
+    use ebpf_kernel::{Errno, ProgType, VerifierLog};
+
+    /// `BPF_PROG_LOAD`.
+    const BPF_PROG_LOAD: libc::c_long = 5;
+    /// The first log buffer; doubled while the kernel answers `ENOSPC`.
+    const FIRST_LOG_SIZE: usize = 64 * 1024;
+    /// The largest log buffer tried (the kernel's limit is 1 GiB).
+    const MAX_LOG_SIZE: usize = 16 * 1024 * 1024;
+
+    /// The head of `union bpf_attr` for `BPF_PROG_LOAD`, up to
+    /// `prog_flags`; the kernel reads the fields after it as zero.
+    #[repr(C)]
+    struct ProgLoadAttrHead {
+        prog_type: u32,
+        insn_cnt: u32,
+        insns: u64,
+        license: u64,
+        log_level: u32,
+        log_size: u32,
+        log_buf: u64,
+        kern_version: u32,
+        prog_flags: u32,
+    }
+
+    /// Load `insns` as `prog_type`, license `GPL`, log level 1.
+    pub(super) fn prog_load(prog_type: ProgType, insns: &[RawInsn]) -> Result<Verdict, String> {
+        let wire: Vec<[u8; 8]> = insns.iter().map(|i| i.to_bytes()).collect();
+        let insn_cnt = u32::try_from(wire.len()).map_err(|_| "too many instructions")?;
+        let license = c"GPL";
+        let mut log_size = FIRST_LOG_SIZE;
+        loop {
+            let mut log = vec![0u8; log_size];
+            let mut attr = ProgLoadAttrHead {
+                prog_type: prog_type.0,
+                insn_cnt,
+                insns: wire.as_ptr() as u64,
+                license: license.as_ptr() as u64,
+                log_level: 1,
+                log_size: u32::try_from(log.len()).map_err(|_| "log buffer too large")?,
+                log_buf: log.as_mut_ptr() as u64,
+                kern_version: 0,
+                prog_flags: 0,
+            };
+            // SAFETY: `attr` is an exclusive borrow of a fully initialised
+            // repr(C) struct of exactly the size passed, alive for the
+            // call. `insns` points to `insn_cnt` 8-byte slots and `license`
+            // to a NUL-terminated string, both alive and only read;
+            // `log_buf` is `log`, exclusively borrowed, `log_size` bytes
+            // long, and the kernel writes at most `log_size` bytes there.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_bpf,
+                    BPF_PROG_LOAD,
+                    std::ptr::from_mut(&mut attr).cast::<libc::c_void>(),
+                    size_of::<ProgLoadAttrHead>() as libc::c_uint,
+                )
+            };
+            if ret >= 0 {
+                let fd = libc::c_int::try_from(ret).map_err(|_| "fd out of range")?;
+                // SAFETY: `fd` was just returned by BPF_PROG_LOAD, a new
+                // descriptor nothing else in this process owns.
+                drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+                return Ok(Verdict::Loaded);
+            }
+            let errno = Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+            if errno == Errno::ENOSPC && log_size < MAX_LOG_SIZE {
+                log_size = log_size.saturating_mul(2);
+                continue;
+            }
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            let text = String::from_utf8_lossy(log.get(..end).unwrap_or_default()).into_owned();
+            return Ok(Verdict::Refused(errno, VerifierLog::from_text(text)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prog_types() {
+        assert_eq!(
+            parse_prog_type("socket_filter"),
+            Some(ProgType::SOCKET_FILTER)
+        );
+        assert_eq!(parse_prog_type("BPF_PROG_TYPE_XDP"), Some(ProgType::XDP));
+        assert_eq!(parse_prog_type("6"), Some(ProgType(6)));
+        assert_eq!(parse_prog_type("nonsense"), None);
+    }
+
+    #[test]
+    fn programs() {
+        let exit = RawInsn::new(0x95, 0, 0, 0, 0);
+        let mov = RawInsn::new(0xb7, 0, 0, 0, 2);
+        let raw: Vec<u8> = [mov, exit].iter().flat_map(|i| i.to_bytes()).collect();
+        assert_eq!(parse_program(&raw), Ok(vec![mov, exit]));
+        assert_eq!(
+            parse_program(b"b7 00 00 00 02 00 00 00\n9500000000000000\n"),
+            Ok(vec![mov, exit])
+        );
+        assert!(parse_program(b"b7000000020000009").is_err());
+        assert!(parse_program(&raw[..7]).is_err());
+        assert_eq!(parse_program(b""), Ok(vec![]));
+    }
+}
