@@ -1,4 +1,5 @@
-//! Reading a program file: raw bytecode or assembly in either syntax.
+//! Reading a program file: raw bytecode, assembly in either syntax, or an
+//! ELF object (one of its programs, through `ebpf-loader`).
 
 use std::path::{Path, PathBuf};
 
@@ -30,8 +31,23 @@ pub(crate) enum InputError {
     Decode { path: PathBuf, source: DecodeError },
     #[error("{path}:{source}")]
     Asm { path: PathBuf, source: AsmError },
-    #[error("{path}: is an ELF object; ELF input needs the loader, which is not available yet")]
-    Elf { path: PathBuf },
+    #[error("{path}: {source}")]
+    Object {
+        path: PathBuf,
+        source: ebpf_loader::LoadError,
+    },
+    #[error("{path}: no program named `{name}` (programs: {programs})")]
+    NoSuchProgram {
+        path: PathBuf,
+        name: String,
+        programs: String,
+    },
+    #[error("{path}: the object has {count} programs ({programs}): choose one with --program")]
+    WhichProgram {
+        path: PathBuf,
+        count: usize,
+        programs: String,
+    },
     #[error(
         "{path}: not UTF-8 text at byte {offset}, and not raw bytecode (length {len} is not a multiple of 8)"
     )]
@@ -57,21 +73,52 @@ pub(crate) fn detect(bytes: &[u8]) -> Syntax {
     }
 }
 
-/// Read and decode or assemble the program in `path`.
+/// A program read from a file, with its object when the file is ELF.
+pub(crate) struct Input {
+    /// The program (for an object: linked, maps as `MapIdx`/`MapIdxValue`).
+    pub(crate) program: Program,
+    /// The parsed object, for ELF input.
+    pub(crate) object: Option<ebpf_loader::Object>,
+}
+
+/// Read and decode or assemble the program in `path` (an ELF object's only
+/// program).
 pub(crate) fn read_program(path: &Path, syntax: Syntax) -> Result<Program, InputError> {
+    read_input(path, syntax, None).map(|i| i.program)
+}
+
+/// Read the program in `path`; for an ELF object, the program named
+/// `program`, or its only one. `program` is ignored for other files.
+pub(crate) fn read_input(
+    path: &Path,
+    syntax: Syntax,
+    program: Option<&str>,
+) -> Result<Input, InputError> {
     let bytes = std::fs::read(path).map_err(|source| InputError::Io {
         path: path.into(),
         source,
     })?;
-    if bytes.starts_with(b"\x7fELF") {
-        return Err(InputError::Elf { path: path.into() });
+    if crate::object::is_elf(&bytes) {
+        let obj = crate::object::parse(path, &bytes)?;
+        let program = crate::object::select(&obj, path, program)?.program.clone();
+        return Ok(Input {
+            program,
+            object: Some(obj),
+        });
     }
+    decode(path, &bytes, syntax).map(|program| Input {
+        program,
+        object: None,
+    })
+}
+
+fn decode(path: &Path, bytes: &[u8], syntax: Syntax) -> Result<Program, InputError> {
     let syntax = if syntax == Syntax::Auto {
-        detect(&bytes)
+        detect(bytes)
     } else {
         syntax
     };
-    let text = || match std::str::from_utf8(&bytes) {
+    let text = || match std::str::from_utf8(bytes) {
         Ok(t) => Ok(t),
         Err(e) => Err(InputError::NotText {
             path: path.into(),
@@ -84,7 +131,7 @@ pub(crate) fn read_program(path: &Path, syntax: Syntax) -> Result<Program, Input
         source,
     };
     match syntax {
-        Syntax::Raw => Program::from_bytes(&bytes).map_err(|source| InputError::Decode {
+        Syntax::Raw => Program::from_bytes(bytes).map_err(|source| InputError::Decode {
             path: path.into(),
             source,
         }),

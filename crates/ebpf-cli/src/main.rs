@@ -6,14 +6,22 @@
 //!   program in the interpreter and prints its return value.
 //! * `ebpf cfg PROG [--format text|dot] [--unprivileged]` prints the
 //!   control-flow graph, or the kernel's structural rejection.
+//! * `ebpf object OBJ.o` lists an ELF object's programs (section, type,
+//!   instruction count, kernel tag, the relocations the loader applied) and
+//!   maps.
 //!
-//! PROG is raw bytecode (8 bytes per slot) or assembly in either syntax; the
-//! kind is detected from the contents unless `--syntax` says otherwise.
-//! ELF objects come with the loader.
+//! PROG is raw bytecode (8 bytes per slot), assembly in either syntax, or an
+//! ELF object (`clang -target bpf -c`), read by `ebpf-loader`; the kind is
+//! detected from the contents unless `--syntax` says otherwise. For an
+//! object, `disasm` and `run` take `--program NAME` (needed when it has
+//! more than one; `disasm` prints them all without it), and `run` creates
+//! the object's maps in the interpreter's runtime with global data
+//! initialised.
 #![forbid(unsafe_code)]
 
 mod cfg;
 mod input;
+mod object;
 mod run;
 
 use std::io::Write;
@@ -56,10 +64,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "auto")]
         syntax: Syntax,
     },
-    /// Disassemble a program (bytecode or assembly).
+    /// Disassemble a program (bytecode, assembly or ELF object).
     Disasm {
         /// Program file.
         file: PathBuf,
+        /// For an ELF object: the program (entry symbol name); all by default.
+        #[arg(long)]
+        program: Option<String>,
         /// Output syntax.
         #[arg(long, value_enum, default_value = "kernel")]
         syntax: OutSyntax,
@@ -72,6 +83,8 @@ enum Command {
     /// Print the control-flow graph (text or Graphviz DOT), or the kernel's
     /// structural rejection.
     Cfg(cfg::CfgArgs),
+    /// List an ELF object's programs, relocations and maps.
+    Object(object::ObjectArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,11 +97,13 @@ fn main() -> ExitCode {
         } => asm(&file, output.as_deref(), syntax),
         Command::Disasm {
             file,
+            program,
             syntax,
             input_syntax,
-        } => disasm(&file, syntax, input_syntax),
+        } => disasm(&file, program.as_deref(), syntax, input_syntax),
         Command::Run(args) => run::run(&args),
         Command::Cfg(args) => cfg::cfg(&args),
+        Command::Object(args) => object::object(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,9 +137,31 @@ fn asm(file: &std::path::Path, output: Option<&std::path::Path>, syntax: Syntax)
     Ok(())
 }
 
-fn disasm(file: &std::path::Path, syntax: OutSyntax, input_syntax: Syntax) -> CliResult {
-    let prog = read_program(file, input_syntax)?;
-    let mut stdout = std::io::stdout().lock();
+fn disasm(
+    file: &std::path::Path,
+    program: Option<&str>,
+    syntax: OutSyntax,
+    input_syntax: Syntax,
+) -> CliResult {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    if program.is_none() && object::is_elf(&bytes) {
+        // Every program of the object, each under a header line.
+        let obj = object::parse(file, &bytes)?;
+        let mut stdout = std::io::stdout().lock();
+        for (i, p) in obj.programs.iter().enumerate() {
+            if i > 0 {
+                writeln!(stdout)?;
+            }
+            writeln!(stdout, "{} (section {:?}):", p.name, p.section)?;
+            disasm_one(&mut stdout, &p.program, syntax)?;
+        }
+        return Ok(());
+    }
+    let prog = input::read_input(file, input_syntax, program)?.program;
+    disasm_one(&mut std::io::stdout().lock(), &prog, syntax)
+}
+
+fn disasm_one(stdout: &mut impl Write, prog: &ebpf_isa::Program, syntax: OutSyntax) -> CliResult {
     match syntax {
         OutSyntax::Kernel => {
             let width = prog.len().saturating_sub(1).to_string().len().max(1);
@@ -132,7 +169,7 @@ fn disasm(file: &std::path::Path, syntax: OutSyntax, input_syntax: Syntax) -> Cl
                 writeln!(stdout, "{idx:>width$}: {}", insn.kernel_log())?;
             }
         }
-        OutSyntax::Ubpf => write!(stdout, "{}", ebpf_isa::ubpf::disassemble(&prog))?,
+        OutSyntax::Ubpf => write!(stdout, "{}", ebpf_isa::ubpf::disassemble(prog))?,
     }
     Ok(())
 }

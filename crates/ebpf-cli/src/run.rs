@@ -7,7 +7,7 @@ use std::time::Instant;
 use ebpf_interp::Interpreter;
 use ebpf_runtime::Runtime;
 
-use crate::input::{Syntax, read_program};
+use crate::input::{Syntax, read_input};
 
 /// Which engine executes the program.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -19,8 +19,14 @@ pub(crate) enum EngineArg {
 /// Arguments of `ebpf run`.
 #[derive(clap::Args)]
 pub(crate) struct RunArgs {
-    /// Program: raw bytecode or assembly (kernel syntax or uBPF dialect).
+    /// Program: raw bytecode, assembly (kernel syntax or uBPF dialect) or
+    /// an ELF object.
     prog: PathBuf,
+    /// For an ELF object: the program to run (entry symbol name); may be
+    /// left out when the object has one program. Its maps are created in
+    /// the runtime, global data initialised.
+    #[arg(long)]
+    program: Option<String>,
     /// Input memory as hex bytes (`"01 02 ff"` or `0102ff`); r1 points to it, r2 is its length.
     #[arg(long, conflicts_with = "data_in")]
     mem: Option<String>,
@@ -76,7 +82,8 @@ fn json_str(s: &str) -> String {
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let prog = read_program(&args.prog, args.syntax)?;
+    let loaded = read_input(&args.prog, args.syntax, args.program.as_deref())?;
+    let prog = loaded.program;
     let input = match (&args.mem, &args.data_in) {
         (Some(hex), _) => parse_hex(hex)?,
         (None, Some(path)) => {
@@ -86,7 +93,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let EngineArg::Interp = args.engine;
     let vm = Interpreter::new(&prog)?;
-    let mut rt = Runtime::new();
+    let mut rt = match &loaded.object {
+        Some(obj) => crate::object::runtime(obj, &args.prog)?,
+        None => Runtime::new(),
+    };
     let mut mem = input.clone();
     let start = Instant::now();
     let mut result = vm.run(&mut rt, &mut mem);
