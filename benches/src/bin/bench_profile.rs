@@ -1,6 +1,8 @@
-//! `bench_profile NAME [RUNS]`: run one fixture or loop `RUNS` times
+//! `bench_profile NAME [RUNS] [vm]`: run one fixture or loop `RUNS` times
 //! (default 100,000) and print its result, for profilers
 //! (`valgrind --tool=callgrind target/release/bench_profile sum 100`).
+//! With `vm`, the runs go through one `Interpreter::prepare`d entry
+//! instead of `Interpreter::invoke`.
 
 use std::process::ExitCode;
 
@@ -13,6 +15,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let runs: u64 = args.next().and_then(|r| r.parse().ok()).unwrap_or(100_000);
+    let use_vm = args.next().is_some_and(|a| a == "vm");
     let mut programs: Vec<(&'static str, ebpf_isa::Program, Vec<u8>)> = Vec::new();
     if let Ok(fs) = fixtures() {
         programs.extend(fs.into_iter().map(|f| (f.name, f.program, f.input)));
@@ -27,6 +30,19 @@ fn main() -> ExitCode {
     let mut rt = runtime();
     let result = prepare(name, &program).and_then(|vm| {
         let mut last = (0, 0);
+        if use_vm {
+            let mut prepared = vm.prepare(&mut rt);
+            for _ in 0..runs {
+                let o = prepared
+                    .run(&mut input)
+                    .map_err(|t| ebpf_benches::BenchError::Trap {
+                        name,
+                        message: t.to_string(),
+                    })?;
+                last = (o.r0, o.insns);
+            }
+            return Ok(last);
+        }
         for _ in 0..runs {
             last = run_once(name, &vm, &mut rt, &mut input)?;
         }

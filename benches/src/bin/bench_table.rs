@@ -158,11 +158,26 @@ fn table(opts: &Options) -> Result<(), BenchError> {
         });
         d.as_secs_f64() * 1e9
     };
+    // A prepared entry (`Interpreter::prepare`), re-entered with the input.
+    let vm_ns = {
+        let f = fixtures()?
+            .into_iter()
+            .find(|f| f.name == "empty")
+            .ok_or(BenchError::NoExpected { name: "empty" })?;
+        let interp = prepare(f.name, &f.program)?;
+        let mut input = f.input.clone();
+        let mut vm = interp.prepare(&mut rt);
+        let d = measure(opts.batches, opts.batch, || {
+            vm.run(&mut input).map_or(u64::MAX, |o| o.r0)
+        });
+        d.as_secs_f64() * 1e9
+    };
     println!();
     println!(
         "enter + exit (empty program, `r0 = 0; exit`): {empty_ns:.1} ns per run with \
          `Interpreter::invoke` (session built per run), {reused_ns:.1} ns with \
-         `Interpreter::run_session` on a reused session"
+         `Interpreter::run_session` on a reused session, {vm_ns:.1} ns with `Vm::run` \
+         (`Interpreter::prepare`)"
     );
     println!(
         "uBPF/rbpf figures: shared/bench-programs/ANCHORS.md (another run, same kind of machine); \

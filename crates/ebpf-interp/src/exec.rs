@@ -203,11 +203,11 @@ impl WrappingAdd for u64 {
 
 /// Budgets above this are treated as unlimited (it keeps the `stop`
 /// arithmetic far from overflow).
-const MAX_BUDGET: u64 = 1 << 62;
+pub(crate) const MAX_BUDGET: u64 = 1 << 62;
 
 /// A suspended caller.
 #[derive(Clone, Copy, Debug)]
-struct Frame {
+pub(crate) struct Frame {
     /// Op index to return to.
     ret: u32,
     /// The caller's program base and index.
@@ -218,15 +218,16 @@ struct Frame {
 }
 
 /// The bpf-to-bpf call state, shared by both tiers.
-struct Calls {
+#[derive(Debug)]
+pub(crate) struct Calls {
     /// Suspended callers, innermost last.
-    frames: SmallVec<[Frame; 8]>,
+    pub(crate) frames: SmallVec<[Frame; 8]>,
     /// Most frames, the entry frame included (`Config::call_frames`).
-    max: usize,
+    pub(crate) max: usize,
     /// Op index of the current program's slot 0.
-    base: usize,
+    pub(crate) base: usize,
     /// Index of the current program in the set.
-    prog: usize,
+    pub(crate) prog: usize,
 }
 
 /// Where [`fast`] stopped, `(pc, stop)`: `pc` is an op it does not run
@@ -1020,16 +1021,29 @@ impl Interpreter {
             prog: entry as usize,
         };
         let limit = config.insn_budget.min(MAX_BUDGET);
+        self.enter(sess, &mut r, &mut calls, limit)
+    }
+
+    /// Run from `calls.base` (the entry program's slot 0) with the entry
+    /// registers in `r`, no suspended callers, and `limit` slots of budget.
+    #[inline(always)]
+    pub(crate) fn enter(
+        &self,
+        sess: &mut Session<'_>,
+        r: &mut [u64; 16],
+        calls: &mut Calls,
+        limit: u64,
+    ) -> Result<Outcome, Trap> {
         // The budget runs out when `pc` passes `stop` at a control transfer:
         // `stop` = start of the current straight-line run + budget left.
         let start = calls.base;
         let (pc, stop) = fast(
             &self.fast,
-            &mut r,
+            r,
             start,
             limit + start as u64,
             &mut sess.mem,
-            &mut calls,
+            calls,
         );
         // The entry frame's exit within budget: the common end of a run,
         // done here without entering the slow tier.
@@ -1043,7 +1057,7 @@ impl Interpreter {
                 insns: limit - (stop - next),
             });
         }
-        self.slow(sess, &mut r, &mut calls, pc, stop, limit)
+        self.slow(sess, r, calls, pc, stop, limit)
     }
 
     /// The slow tier: run the op at `pc` with full semantics, then go back

@@ -80,12 +80,14 @@ mod compile;
 mod error;
 mod exec;
 mod op;
+mod vm;
 
 use ebpf_isa::Program;
 pub use ebpf_runtime::{Invocation, Outcome, Runtime, Session, Trap};
 
 pub use compile::{MAX_PROGRAM_SLOTS, MAX_PROGRAMS};
 pub use error::{InterpError, TargetKind};
+pub use vm::Vm;
 
 use compile::ProgInfo;
 use op::Op;

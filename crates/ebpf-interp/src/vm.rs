@@ -1,0 +1,99 @@
+//! [`Vm`]: an interpreter bound to a runtime, re-entered once per input.
+
+use ebpf_runtime::{INPUT_BASE, Invocation, Outcome, Runtime, Trap, layout};
+use smallvec::SmallVec;
+
+use crate::Interpreter;
+use crate::exec::{Calls, MAX_BUDGET};
+
+/// A prepared entry into program 0 of an [`Interpreter`] on one
+/// [`Runtime`] ([`Interpreter::prepare`]): everything that does not change
+/// between runs (the entry program, the budget, the call-depth limit, the
+/// call-frame storage) is worked out once, so that [`Vm::run`] only sets up
+/// what does (`r1`, `r2`, `r10`, the input region, the budget counter).
+///
+/// A run through a `Vm` is the same as [`Interpreter::invoke`] with
+/// [`Invocation::new`]: same result, same executed slot count, same traps.
+///
+/// ```
+/// use ebpf_interp::Interpreter;
+/// use ebpf_isa::{Insn, Program, Reg, Size};
+/// use ebpf_runtime::Runtime;
+///
+/// // r0 = *(u8 *)(r1 + 0); exit
+/// let prog = Program::from_insns([
+///     Insn::Load { size: Size::B, dst: Reg::R0, src: Reg::R1, off: 0 },
+///     Insn::Exit,
+/// ]);
+/// let interp = Interpreter::new(&prog)?;
+/// let mut rt = Runtime::new();
+/// let mut vm = interp.prepare(&mut rt);
+/// for b in [3u8, 7, 9] {
+///     assert_eq!(vm.run(&mut [b])?.r0, u64::from(b));
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Vm<'a> {
+    interp: &'a Interpreter,
+    rt: &'a mut Runtime,
+    calls: Calls,
+    /// Op index of program 0's slot 0 (`None`: the set is empty).
+    start: Option<usize>,
+    /// The per-run budget, capped.
+    limit: u64,
+}
+
+impl Interpreter {
+    /// Bind this interpreter to `rt` for repeated runs of program 0 on
+    /// different inputs ([`Vm::run`]). The runtime's configuration is read
+    /// here, once: it cannot change while the `Vm` borrows the runtime.
+    #[must_use]
+    pub fn prepare<'a>(&'a self, rt: &'a mut Runtime) -> Vm<'a> {
+        let config = rt.config();
+        let start = self.progs.first().map(|p| p.base as usize);
+        let calls = Calls {
+            frames: SmallVec::new(),
+            max: config.call_frames() as usize,
+            base: start.unwrap_or(0),
+            prog: 0,
+        };
+        let limit = config.insn_budget.min(MAX_BUDGET);
+        Vm {
+            interp: self,
+            rt,
+            calls,
+            start,
+            limit,
+        }
+    }
+}
+
+impl Vm<'_> {
+    /// Run program 0 with `input` as the input region (`r1` = its address,
+    /// 0 if empty; `r2` = its length).
+    #[inline]
+    pub fn run(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
+        let Some(start) = self.start else {
+            // An empty set: the general path builds the trap.
+            return self.interp.invoke(self.rt, Invocation::new(input));
+        };
+        let mut r = [0u64; 16];
+        r[1] = if input.is_empty() { 0 } else { INPUT_BASE };
+        r[2] = input.len() as u64;
+        r[10] = layout::frame_pointer(0);
+        self.calls.frames.clear();
+        self.calls.base = start;
+        self.calls.prog = 0;
+        let programs = self.interp.progs.len() as u32;
+        let mut sess = self.rt.session(Invocation::new(input), programs);
+        self.interp
+            .enter(&mut sess, &mut r, &mut self.calls, self.limit)
+    }
+
+    /// The runtime (to inspect maps, the trace, the stack between runs).
+    #[must_use]
+    pub fn runtime(&mut self) -> &mut Runtime {
+        self.rt
+    }
+}
