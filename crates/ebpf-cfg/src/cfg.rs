@@ -8,7 +8,7 @@ use crate::dom::{self, DomTree, NONE, Order};
 use crate::error::CfgError;
 use crate::graph::{self, Rows};
 use crate::ids::{BlockId, InsnMarks, LoopId, SubprogId};
-use crate::kernel::{self, BPF_COMPLEXITY_LIMIT_INSNS};
+use crate::kernel::{self, BPF_COMPLEXITY_LIMIT_INSNS, BPF_MAXINSNS};
 use crate::loops::{self, LoopForest};
 
 /// How to build a [`Cfg`]: the two inputs that change what the kernel's
@@ -304,11 +304,15 @@ impl Cfg {
         if len == 0 {
             return Err(CfgError::Empty);
         }
-        if len > BPF_COMPLEXITY_LIMIT_INSNS {
-            return Err(CfgError::TooLarge {
-                len,
-                limit: BPF_COMPLEXITY_LIMIT_INSNS,
-            });
+        // bpf_prog_load: BPF_MAXINSNS for a loader without CAP_BPF, the
+        // complexity limit otherwise.
+        let limit = if config.bpf_capable {
+            BPF_COMPLEXITY_LIMIT_INSNS
+        } else {
+            BPF_MAXINSNS
+        };
+        if len > limit {
+            return Err(CfgError::TooLarge { len, limit });
         }
         let starts = kernel::add_subprogs(insns, config.bpf_capable)?;
         let exit_idx = kernel::check_subprogs(insns, &starts)?;

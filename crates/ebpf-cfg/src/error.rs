@@ -18,13 +18,15 @@ pub enum CfgError {
     /// `bpf_prog_load` with `E2BIG` and no log line; the text is ours.
     #[error("program has no instructions")]
     Empty,
-    /// More slots than `BPF_COMPLEXITY_LIMIT_INSNS`. The kernel refuses it in
-    /// `bpf_prog_load` with `E2BIG` and no log line; the text is ours.
+    /// More slots than the kernel's limit for this loader:
+    /// `BPF_COMPLEXITY_LIMIT_INSNS` (1,000,000) with `CAP_BPF`, `BPF_MAXINSNS`
+    /// (4096) without. The kernel refuses it in `bpf_prog_load` with `E2BIG`
+    /// and no log line; the text is ours.
     #[error("program of {len} insns is larger than the limit of {limit} insns")]
     TooLarge {
         /// Number of slots.
         len: usize,
-        /// The limit (1,000,000).
+        /// The limit (1,000,000 or 4096).
         limit: usize,
     },
     /// A bpf-to-bpf call, a kfunc call or an `ld_imm64` of a function in a

@@ -38,6 +38,8 @@ use crate::ids::InsnMarks;
 pub(crate) const BPF_MAX_SUBPROGS: usize = 256;
 /// `BPF_COMPLEXITY_LIMIT_INSNS`: the largest program `bpf_prog_load` takes.
 pub(crate) const BPF_COMPLEXITY_LIMIT_INSNS: usize = 1_000_000;
+/// `BPF_MAXINSNS`: the largest program a loader without `CAP_BPF` may load.
+pub(crate) const BPF_MAXINSNS: usize = 4096;
 
 /// Helper ids (`enum bpf_func_id`) whose calls `check_cfg` treats specially.
 pub(crate) mod helper {

@@ -60,6 +60,25 @@ fn too_large_program() {
     );
 }
 
+#[test]
+fn unprivileged_size_limit_is_bpf_maxinsns() {
+    let unpriv = ebpf_cfg::CfgConfig::unprivileged();
+    let mut insns = vec![Insn::Ja { off: 0 }; 4095];
+    insns.push(Insn::Exit);
+    assert!(Cfg::build_with(&Program::from_insns(insns.iter().copied()), &unpriv).is_ok());
+    insns.insert(0, Insn::Ja { off: 0 });
+    let p = Program::from_insns(insns);
+    assert_eq!(
+        Cfg::build_with(&p, &unpriv).unwrap_err(),
+        CfgError::TooLarge {
+            len: 4097,
+            limit: 4096
+        }
+    );
+    // A privileged loader takes it.
+    assert!(Cfg::build(&p).is_ok());
+}
+
 // ---- add_subprog_and_kfunc -------------------------------------------------
 
 #[test]

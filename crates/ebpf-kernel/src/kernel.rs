@@ -159,10 +159,20 @@ impl Kernel {
                 }
             }
         }
+        Ok(Kernel::unprobed())
+    }
+
+    /// A handle without the probe, for callers that may lack privilege (an
+    /// unprivileged loader comparing the kernel's unprivileged verdicts):
+    /// every call is made and fails as the kernel decides, with its errno
+    /// (`EPERM` for what needs `CAP_BPF`). [`Kernel::probe`] is the way to
+    /// learn whether `bpf()` works at all.
+    #[must_use]
+    pub fn unprobed() -> Kernel {
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
-        Ok(Kernel { release })
+        Kernel { release }
     }
 
     /// The kernel release (`/proc/sys/kernel/osrelease`, e.g.

@@ -283,16 +283,8 @@ fn rejections_match_the_kernel() {
         cases.len(),
         TYPES.len()
     ));
-    // The unprivileged rejections need a load without CAP_BPF: this process
-    // is privileged (the probe passed), and the kernel refuses unprivileged
-    // loads anyway unless kernel.unprivileged_bpf_disabled is 0.
-    let sysctl = std::fs::read_to_string("/proc/sys/kernel/unprivileged_bpf_disabled")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "?".to_owned());
-    note(&format!(
-        "SKIP: rejections_match_the_kernel: back-edge and CAP_BPF messages not compared \
-         (need a loader without CAP_BPF; kernel.unprivileged_bpf_disabled={sysctl})"
-    ));
+    // The unprivileged-only rejections (back-edges, calls without CAP_BPF)
+    // are compared by tests/unprivileged_agreement.rs, which loads as nobody.
     assert!(differ.is_empty(), "messages differ:\n{}", differ.join("\n"));
 }
 

@@ -19,6 +19,14 @@
 //! (context fields the interpreter does not model, program types without
 //! test runs) and print a SKIP line.
 //!
+//! `bpftool_loadall_reports_our_tags` loads each fixture with `bpftool
+//! prog loadall` (libbpf, with BTF and `.BTF.ext`) and checks the tags it
+//! shows are ours too: that covers the programs we cannot load ourselves
+//! yet and checks our subprogram layout against libbpf's. It needs
+//! `bpftool` and `unshare` (it mounts a bpffs in a private mount
+//! namespace) and prints a SKIP line without them; libbpf 1.0+ refuses the
+//! legacy `maps` fixture.
+//!
 //! Not loadable yet: a program that takes a function's address (a
 //! `bpf_loop` callback, `Imm64::Func`) needs BTF `func_info` from
 //! `.BTF.ext`, which the loader does not read; the test asserts the
@@ -368,4 +376,87 @@ fn return_values_and_maps_match_the_interpreter() {
          array maps as the kernel over {RUNS} runs"
     ));
     assert!(compared >= 3, "only {compared} programs compared");
+}
+
+/// What `bpftool prog loadall` (libbpf) makes of the object at `path`, in
+/// a private mount namespace with its own bpffs on `/sys/fs/bpf` (maps
+/// pinned by name need it there): `(program name, tag)` pairs, or the
+/// tool's error output.
+fn bpftool_tags(path: &Path) -> Result<Vec<(String, String)>, String> {
+    const SCRIPT: &str = r#"set -e
+mount -t bpf bpf /sys/fs/bpf
+mkdir /sys/fs/bpf/progs
+bpftool prog loadall "$1" /sys/fs/bpf/progs >/dev/null
+for p in /sys/fs/bpf/progs/*; do
+  echo "$(basename "$p") $(bpftool prog show pinned "$p" | head -n 1)"
+done"#;
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", SCRIPT, "sh"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("unshare: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let name = l.split_whitespace().next()?;
+            let mut words = l.split_whitespace().skip_while(|w| *w != "tag");
+            let tag = words.nth(1)?;
+            Some((name.to_owned(), tag.to_owned()))
+        })
+        .collect())
+}
+
+/// Whether `tool --version`-style probing finds `tool` on `PATH`.
+fn have(tool: &str, arg: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn bpftool_loadall_reports_our_tags() {
+    let Some(k) = probe_or_skip("bpftool_loadall_reports_our_tags") else {
+        return;
+    };
+    if !have("bpftool", "version") || !have("unshare", "--version") {
+        note("SKIP: bpftool_loadall_reports_our_tags: bpftool or unshare not installed");
+        return;
+    }
+    let (major, minor) = k.version().expect("kernel release has a version");
+    let hash = TagHash::for_kernel(major, minor);
+    let mut checked = 0;
+    for (file, obj) in fixtures() {
+        let path = fixture_dir().join(&file);
+        let tags = match bpftool_tags(&path) {
+            Ok(t) => t,
+            Err(e) if file.starts_with("legacy_maps") => {
+                // libbpf 1.0 dropped the legacy `maps` section.
+                assert!(e.contains("legacy map definitions"), "{file}: {e}");
+                note(&format!(
+                    "SKIP: bpftool_loadall_reports_our_tags: {file}: libbpf 1.0+ refuses legacy maps"
+                ));
+                continue;
+            }
+            Err(e) => panic!("{file}: bpftool prog loadall failed:\n{e}"),
+        };
+        assert_eq!(tags.len(), obj.programs.len(), "{file}: {tags:?}");
+        for prog in &obj.programs {
+            let (_, tag) = tags
+                .iter()
+                .find(|(n, _)| *n == prog.name)
+                .unwrap_or_else(|| panic!("{file}: bpftool did not load {}", prog.name));
+            let ours = tag_hex(&prog_tag(&prog.program.to_raw(), hash));
+            assert_eq!(*tag, ours, "{file}: {}: bpftool's tag", prog.name);
+            checked += 1;
+        }
+    }
+    note(&format!(
+        "loader_agreement: {checked} programs: bpftool prog loadall (libbpf) shows our tag"
+    ));
+    assert!(checked >= 10, "only {checked} programs checked");
 }

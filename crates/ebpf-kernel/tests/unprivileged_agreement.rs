@@ -368,8 +368,8 @@ fn unprivileged_rejections_match_the_kernel() {
 
     // Size: without CAP_BPF the kernel's limit is BPF_MAXINSNS (4096
     // slots), refused in bpf_prog_load with E2BIG and no log line, before
-    // the verifier. ebpf-cfg applies the privileged limit (1,000,000) to
-    // every loader; its verdict is printed, not asserted.
+    // the verifier; ebpf-cfg's unprivileged configuration applies the same
+    // limit.
     let straight = |slots: usize| {
         let mov_r0_0 = prog("r0 = 0").insns().to_vec();
         let mut insns: Vec<Insn> = std::iter::repeat_n(mov_r0_0, slots - 1).flatten().collect();
@@ -390,14 +390,15 @@ fn unprivileged_rejections_match_the_kernel() {
         },
         "4097 slots, unprivileged"
     );
-    let ours = match Cfg::build_with(&over, &CfgConfig::unprivileged()) {
-        Ok(_) => "accepts it".to_owned(),
-        Err(e) => format!("rejects it: {e}"),
-    };
-    note(&format!(
-        "unprivileged agreement: 4097 slots: kernel E2BIG (no log line), \
-         Cfg::build_with(unprivileged) {ours}"
-    ));
+    assert!(Cfg::build_with(&straight(BPF_MAXINSNS), &CfgConfig::unprivileged()).is_ok());
+    assert_eq!(
+        Cfg::build_with(&over, &CfgConfig::unprivileged()).err(),
+        Some(CfgError::TooLarge {
+            len: BPF_MAXINSNS + 1,
+            limit: BPF_MAXINSNS
+        }),
+        "4097 slots, unprivileged: the kernel says E2BIG"
+    );
 
     assert!(differ.is_empty(), "messages differ:\n{}", differ.join("\n"));
     assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));

@@ -19,13 +19,10 @@
 //! log has none) on the next (exit status 1). The whole verifier log goes
 //! to stderr. Bad arguments or input: a message on stderr, exit status 2.
 //!
-//! **How it loads.** When [`Kernel::probe`] passes (a privileged caller),
-//! through [`Kernel::prog_load`]. Otherwise the library offers no way to
-//! load (a [`Kernel`] is proof of privilege), so the `unprivileged` module
-//! below issues the one system call itself: `BPF_PROG_LOAD` with the first
-//! 48 bytes of `union bpf_attr` (type, instructions, license `GPL`, log
-//! level 1 and buffer), the rest of the attribute left zero, as the kernel
-//! allows for callers built against an older UAPI.
+//! **How it loads.** Through [`Kernel::prog_load`]: with the probed handle
+//! when [`Kernel::probe`] passes (a privileged caller), otherwise with
+//! [`Kernel::unprobed`], so the kernel alone decides what an unprivileged
+//! caller may load.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -60,24 +57,20 @@ fn main() -> ExitCode {
         Ok(insns) => insns,
         Err(reason) => return usage(&reason),
     };
-    let verdict = match Kernel::probe() {
-        Ok(kernel) => {
-            match kernel.prog_load(ProgLoad {
-                prog_type,
-                insns: &insns,
-                log_level: LogLevel::LEVEL1,
-                ..ProgLoad::default()
-            }) {
-                Ok(_) => Verdict::Loaded,
-                Err(failure) => match (failure.errno(), failure.log()) {
-                    (Some(errno), Some(log)) => Verdict::Refused(errno, log.clone()),
-                    _ => return usage(&failure.to_string()),
-                },
-            }
-        }
-        Err(_) => match unprivileged::prog_load(prog_type, &insns) {
-            Ok(verdict) => verdict,
-            Err(reason) => return usage(&reason),
+    // Root gets the probed handle; `nobody` an unprobed one, so the kernel
+    // itself decides what an unprivileged caller may load.
+    let kernel = Kernel::probe().unwrap_or_else(|_| Kernel::unprobed());
+    let verdict = match kernel.prog_load(ProgLoad {
+        prog_type,
+        insns: &insns,
+        log_level: LogLevel::LEVEL1,
+        ..ProgLoad::default()
+    }) {
+        Ok(_) => Verdict::Loaded,
+        Err(failure) => match (failure.errno(), failure.log()) {
+            (Some(errno), Some(log)) => Verdict::Refused(errno, log.clone()),
+            (Some(errno), None) => Verdict::Refused(errno, VerifierLog::default()),
+            _ => return usage(&failure.to_string()),
         },
     };
     let mut out = std::io::stdout().lock();
@@ -156,88 +149,6 @@ fn parse_program(input: &[u8]) -> Result<Vec<RawInsn>, String> {
             RawInsn::from_bytes(slot)
         })
         .collect())
-}
-
-/// `BPF_PROG_LOAD` without a [`Kernel`]: the only unsafe code of this
-/// program.
-#[allow(unsafe_code)]
-mod unprivileged {
-    use super::Verdict;
-    use ebpf_isa::RawInsn;
-    use ebpf_kernel::{Errno, ProgType, VerifierLog};
-
-    /// `BPF_PROG_LOAD`.
-    const BPF_PROG_LOAD: libc::c_long = 5;
-    /// The first log buffer; doubled while the kernel answers `ENOSPC`.
-    const FIRST_LOG_SIZE: usize = 64 * 1024;
-    /// The largest log buffer tried (the kernel's limit is 1 GiB).
-    const MAX_LOG_SIZE: usize = 16 * 1024 * 1024;
-
-    /// The head of `union bpf_attr` for `BPF_PROG_LOAD`, up to
-    /// `prog_flags`; the kernel reads the fields after it as zero.
-    #[repr(C)]
-    struct ProgLoadAttrHead {
-        prog_type: u32,
-        insn_cnt: u32,
-        insns: u64,
-        license: u64,
-        log_level: u32,
-        log_size: u32,
-        log_buf: u64,
-        kern_version: u32,
-        prog_flags: u32,
-    }
-
-    /// Load `insns` as `prog_type`, license `GPL`, log level 1.
-    pub(super) fn prog_load(prog_type: ProgType, insns: &[RawInsn]) -> Result<Verdict, String> {
-        let wire: Vec<[u8; 8]> = insns.iter().map(|i| i.to_bytes()).collect();
-        let insn_cnt = u32::try_from(wire.len()).map_err(|_| "too many instructions")?;
-        let license = c"GPL";
-        let mut log_size = FIRST_LOG_SIZE;
-        loop {
-            let mut log = vec![0u8; log_size];
-            let mut attr = ProgLoadAttrHead {
-                prog_type: prog_type.0,
-                insn_cnt,
-                insns: wire.as_ptr() as u64,
-                license: license.as_ptr() as u64,
-                log_level: 1,
-                log_size: u32::try_from(log.len()).map_err(|_| "log buffer too large")?,
-                log_buf: log.as_mut_ptr() as u64,
-                kern_version: 0,
-                prog_flags: 0,
-            };
-            // SAFETY: `attr` is an exclusive borrow of a fully initialised
-            // repr(C) struct of exactly the size passed, alive for the
-            // call. `insns` points to `insn_cnt` 8-byte slots and `license`
-            // to a NUL-terminated string, both alive and only read;
-            // `log_buf` is `log`, exclusively borrowed, `log_size` bytes
-            // long, and the kernel writes at most `log_size` bytes there.
-            let ret = unsafe {
-                libc::syscall(
-                    libc::SYS_bpf,
-                    BPF_PROG_LOAD,
-                    std::ptr::from_mut(&mut attr).cast::<libc::c_void>(),
-                    size_of::<ProgLoadAttrHead>() as libc::c_uint,
-                )
-            };
-            if ret >= 0 {
-                let fd = libc::c_int::try_from(ret).map_err(|_| "fd out of range")?;
-                // SAFETY: `fd` was just returned by BPF_PROG_LOAD, a new
-                // descriptor nothing else in this process owns.
-                drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
-                return Ok(Verdict::Loaded);
-            }
-            let errno = Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
-            if errno == Errno::ENOSPC && log_size < MAX_LOG_SIZE {
-                log_size = log_size.saturating_mul(2);
-                continue;
-            }
-            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-            let text = String::from_utf8_lossy(log.get(..end).unwrap_or_default()).into_owned();
-            return Ok(Verdict::Refused(errno, VerifierLog::from_text(text)));
-        }
-    }
 }
 
 #[cfg(test)]
