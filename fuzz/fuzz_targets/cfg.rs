@@ -13,7 +13,8 @@
 //! * `Display` and `to_dot` do not panic;
 //! * privileged vs unprivileged agree the way the kernel's `bpf_capable`
 //!   makes them: when the privileged build succeeds, the unprivileged one
-//!   fails on the first call/function reference/kfunc call if there is
+//!   fails on size above 4096 slots (`BPF_MAXINSNS`), else on the first
+//!   call/function reference/kfunc call if there is
 //!   one, else on the first back-edge if there is one, else succeeds with
 //!   the same graph.
 #![no_main]
@@ -77,7 +78,16 @@ fuzz_target!(|data: &[u8]| {
     let unpriv_result = Cfg::build_with(&prog, &unprivileged);
     if let Ok(cfg) = &priv_result {
         check(cfg);
-        if let Some(insn) = first_call(&prog) {
+        if prog.len() > 4096 {
+            // BPF_MAXINSNS: the kernel's size limit without CAP_BPF.
+            assert_eq!(
+                unpriv_result.err(),
+                Some(CfgError::TooLarge {
+                    len: prog.len(),
+                    limit: 4096
+                })
+            );
+        } else if let Some(insn) = first_call(&prog) {
             assert_eq!(
                 unpriv_result.err(),
                 Some(CfgError::CallsNotAllowed { insn })
