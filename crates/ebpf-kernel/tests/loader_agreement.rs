@@ -410,7 +410,7 @@ done"#;
         .collect())
 }
 
-/// Whether `tool --version`-style probing finds `tool` on `PATH`.
+/// Whether `tool arg` runs and succeeds (the tool is installed).
 fn have(tool: &str, arg: &str) -> bool {
     std::process::Command::new(tool)
         .arg(arg)
@@ -423,8 +423,15 @@ fn bpftool_loadall_reports_our_tags() {
     let Some(k) = probe_or_skip("bpftool_loadall_reports_our_tags") else {
         return;
     };
-    if !have("bpftool", "version") || !have("unshare", "--version") {
-        note("SKIP: bpftool_loadall_reports_our_tags: bpftool or unshare not installed");
+    let private_bpffs = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount -t bpf bpf /sys/fs/bpf"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have("bpftool", "version") || !private_bpffs {
+        note(
+            "SKIP: bpftool_loadall_reports_our_tags: needs bpftool, and unshare able to \
+             mount a bpffs in a private mount namespace",
+        );
         return;
     }
     let (major, minor) = k.version().expect("kernel release has a version");
