@@ -434,6 +434,11 @@ pub(crate) fn fuse(ops: &[Op], infos: &[ProgInfo]) -> Vec<Op> {
             let dst = a.regs & 15;
             let same_dst = b.regs & 15 == dst;
             let b_src = b.regs >> 4;
+            // `dst += a; if dst <cond> k|src goto off` (a loop counter).
+            if let Some(op) = addk_jcc(a, b) {
+                fast[i] = op;
+                continue;
+            }
             // `dst *= a; dst += b`.
             if a.code == MUL64_X && b.code == ADD64_X && same_dst && b_src != dst {
                 fast[i] = Op {
@@ -478,6 +483,39 @@ pub(crate) fn fuse(ops: &[Op], infos: &[ProgInfo]) -> Vec<Op> {
         }
     }
     fast
+}
+
+/// The `ADDK_JCC_*` superinstruction for `a; b`, if the pair is a 64-bit
+/// add (or subtract) of a constant and a 64-bit conditional jump on the
+/// same register whose operands fit.
+fn addk_jcc(a: Op, b: Op) -> Option<Op> {
+    let addend = match a.code {
+        ADD64_K => a.imm,
+        SUB64_K => a.imm.checked_neg()?,
+        _ => return None,
+    };
+    let dst = a.regs & 15;
+    if !(JEQ64_K..=JSET64_X).contains(&b.code) || b.regs & 15 != dst {
+        return None;
+    }
+    let cond = (b.code - JEQ64_K) / 2;
+    if (b.code - JEQ64_K).is_multiple_of(2) {
+        let a16 = i16::try_from(addend).ok()?;
+        let k16 = i16::try_from(b.imm).ok()?;
+        Some(Op {
+            code: ADDK_JCC_K + cond,
+            regs: dst,
+            off: b.off,
+            imm: i32::from(a16 as u16) | i32::from(k16) << 16,
+        })
+    } else {
+        Some(Op {
+            code: ADDK_JCC_X + cond,
+            regs: b.regs,
+            off: b.off,
+            imm: addend,
+        })
+    }
 }
 
 /// Translate a program set into one op array.

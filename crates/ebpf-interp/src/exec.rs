@@ -311,6 +311,32 @@ fn fast(
             }
         }};
     }
+    // `dst += a; if dst <cond> k goto off`, fused (`op::ADDK_JCC_K`); a
+    // failure in the jump leaves `pc` on the jump, the add done.
+    macro_rules! addk_jcc_k {
+        ($c:ident, $op:expr) => {{
+            let op = $op;
+            let d = dst!(op);
+            let v = r[d].wrapping_add(op.imm as i16 as i64 as u64);
+            r[d] = v;
+            pc += 1;
+            if cmp64::<$c>(v, (op.imm >> 16) as i64 as u64) {
+                jump!(op.off);
+            }
+        }};
+    }
+    macro_rules! addk_jcc_x {
+        ($c:ident, $op:expr) => {{
+            let op = $op;
+            let d = dst!(op);
+            let v = r[d].wrapping_add(op.imm as i64 as u64);
+            r[d] = v;
+            pc += 1;
+            if cmp64::<$c>(v, r[src!(op)]) {
+                jump!(op.off);
+            }
+        }};
+    }
     loop {
         // A branch-free fetch and a jump table covering all of `u8` keep the
         // dispatch block free of conditional branches, small enough for LLVM
@@ -984,6 +1010,28 @@ fn fast(
                 r[dst!(op)] = alu64::<ARSH>(r[src!(op)], op.imm as i64 as u64);
                 pc += 1;
             }
+            ADDK_JEQ_K => addk_jcc_k!(EQ, op),
+            ADDK_JNE_K => addk_jcc_k!(NE, op),
+            ADDK_JGT_K => addk_jcc_k!(GT, op),
+            ADDK_JGE_K => addk_jcc_k!(GE, op),
+            ADDK_JLT_K => addk_jcc_k!(LT, op),
+            ADDK_JLE_K => addk_jcc_k!(LE, op),
+            ADDK_JSGT_K => addk_jcc_k!(SGT, op),
+            ADDK_JSGE_K => addk_jcc_k!(SGE, op),
+            ADDK_JSLT_K => addk_jcc_k!(SLT, op),
+            ADDK_JSLE_K => addk_jcc_k!(SLE, op),
+            ADDK_JSET_K => addk_jcc_k!(SET, op),
+            ADDK_JEQ_X => addk_jcc_x!(EQ, op),
+            ADDK_JNE_X => addk_jcc_x!(NE, op),
+            ADDK_JGT_X => addk_jcc_x!(GT, op),
+            ADDK_JGE_X => addk_jcc_x!(GE, op),
+            ADDK_JLT_X => addk_jcc_x!(LT, op),
+            ADDK_JLE_X => addk_jcc_x!(LE, op),
+            ADDK_JSGT_X => addk_jcc_x!(SGT, op),
+            ADDK_JSGE_X => addk_jcc_x!(SGE, op),
+            ADDK_JSLT_X => addk_jcc_x!(SLT, op),
+            ADDK_JSLE_X => addk_jcc_x!(SLE, op),
+            ADDK_JSET_X => addk_jcc_x!(SET, op),
             // Every other code, listed up to 0xff so that the jump table
             // covers the whole `u8` range and needs no range check.
             0xff => return (usize::MAX, 0),

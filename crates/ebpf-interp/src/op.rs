@@ -291,12 +291,47 @@ pub(crate) const MULX_ADDX: u8 = 211;
 /// a rotate): `regs` = `dst | b << 4`, `imm` = `k` (masked).
 pub(crate) const LSHK_ORX: u8 = 212;
 
+/// `dst += a; if dst <cond> k goto off` (64-bit add or subtract of a
+/// constant, then a 64-bit conditional jump on the same register): code
+/// `ADDK_JCC_K + (jcc - JEQ64_K) / 2` for the jump's `JEQ64_K..=JSET64_K`
+/// code `jcc`, one per condition. `regs` = `dst`, `off` = the jump's offset
+/// (relative to the slot after the jump), `imm` = `a as i16 as u16 |
+/// k << 16` (both fit in 16 signed bits).
+pub(crate) const ADDK_JCC_K: u8 = 213;
+/// The same against a register: `regs` = `dst | src << 4`, `imm` = `a`.
+pub(crate) const ADDK_JCC_X: u8 = ADDK_JCC_K + 11;
+
+/// The `ADDK_JCC_K`/`ADDK_JCC_X` codes, one per condition.
+pub(crate) const ADDK_JEQ_K: u8 = ADDK_JCC_K;
+pub(crate) const ADDK_JNE_K: u8 = ADDK_JCC_K + 1;
+pub(crate) const ADDK_JGT_K: u8 = ADDK_JCC_K + 2;
+pub(crate) const ADDK_JGE_K: u8 = ADDK_JCC_K + 3;
+pub(crate) const ADDK_JLT_K: u8 = ADDK_JCC_K + 4;
+pub(crate) const ADDK_JLE_K: u8 = ADDK_JCC_K + 5;
+pub(crate) const ADDK_JSGT_K: u8 = ADDK_JCC_K + 6;
+pub(crate) const ADDK_JSGE_K: u8 = ADDK_JCC_K + 7;
+pub(crate) const ADDK_JSLT_K: u8 = ADDK_JCC_K + 8;
+pub(crate) const ADDK_JSLE_K: u8 = ADDK_JCC_K + 9;
+pub(crate) const ADDK_JSET_K: u8 = ADDK_JCC_K + 10;
+pub(crate) const ADDK_JEQ_X: u8 = ADDK_JCC_X;
+pub(crate) const ADDK_JNE_X: u8 = ADDK_JCC_X + 1;
+pub(crate) const ADDK_JGT_X: u8 = ADDK_JCC_X + 2;
+pub(crate) const ADDK_JGE_X: u8 = ADDK_JCC_X + 3;
+pub(crate) const ADDK_JLT_X: u8 = ADDK_JCC_X + 4;
+pub(crate) const ADDK_JLE_X: u8 = ADDK_JCC_X + 5;
+pub(crate) const ADDK_JSGT_X: u8 = ADDK_JCC_X + 6;
+pub(crate) const ADDK_JSGE_X: u8 = ADDK_JCC_X + 7;
+pub(crate) const ADDK_JSLT_X: u8 = ADDK_JCC_X + 8;
+pub(crate) const ADDK_JSLE_X: u8 = ADDK_JCC_X + 9;
+pub(crate) const ADDK_JSET_X: u8 = ADDK_JCC_X + 10;
+
 // The fused codes sit between the sentinel and 0xff, without overlap.
 const _: () = {
     assert!(JEQ64_K_JA == SENTINEL + 1);
     assert!(JSET32_X_JA < MOVX_ADD_X);
     assert!(MOVX_ARSH_K < MULX_ADDX);
-    assert!(LSHK_ORX < 0xff);
+    assert!(LSHK_ORX < ADDK_JCC_K);
+    assert!(ADDK_JCC_X + 10 < 0xff);
 };
 
 /// The fused code for `MOV64_X` followed by the 64-bit ALU op `code`.

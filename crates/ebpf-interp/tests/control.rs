@@ -468,3 +468,31 @@ fn reuse_across_runs_and_runtimes() {
     assert_eq!(v.run(&mut rt, &mut []), Ok(2));
     assert_eq!(v.run(&mut common::rt(), &mut []), Ok(1));
 }
+
+#[test]
+fn add_then_conditional_jump_fused_or_not() {
+    // `dst += a; if dst <cond> k|r2 goto l` is one superinstruction in the
+    // fast loop; with a `ja +0` between the two it is not. Both agree.
+    let conds = [
+        "jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge", "jslt", "jsle", "jset",
+    ];
+    let steps = ["add %r1, 3", "sub %r1, 1", "add %r1, -7", "sub %r1, -2"];
+    for cond in conds {
+        for step in steps {
+            for operand in ["0", "5", "-4", "%r2"] {
+                for start in ["0", "9", "-9"] {
+                    let body = |sep: &str| {
+                        format!(
+                            "mov %r0, 0\nmov %r1, {start}\nmov %r2, 6\nl:\nadd %r0, 1\n\
+                             jgt %r0, 40, out\n{step}\n{sep}{cond} %r1, {operand}, l\n\
+                             out:\nlsh %r0, 32\nxor %r0, %r1\nexit"
+                        )
+                    };
+                    let fused = run(&body(""));
+                    let plain = run(&body("ja +0\n"));
+                    assert_eq!(fused, plain, "{cond} {step} {operand} {start}");
+                }
+            }
+        }
+    }
+}
