@@ -240,7 +240,7 @@ const NOT_COMPARED: &[(&str, &str)] = &[
 ];
 
 /// Fixture programs that depend only on maps, globals and arithmetic.
-const COMPARED: &[&str] = &["tc_compute"];
+const COMPARED: &[&str] = &["tc_compute", "xdp_compute", "socket_compute"];
 
 /// The object's maps in a fresh interpreter runtime, in loader order (so
 /// `MapIdx(i)` is runtime map `i`), global data initialised.
