@@ -1,11 +1,15 @@
 //! ELF objects: `ebpf object OBJ.o`, and what `disasm` and `run` need to
 //! take an object (`--program NAME`) through `ebpf-loader`.
+//!
+//! The tag `ebpf object` prints is what `bpftool prog` shows once the
+//! program is loaded with its maps (SHA-256 based since Linux 6.18; the
+//! SHA-1 based tag of older kernels follows in parentheses).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use ebpf_isa::{CallTarget, Imm64, Insn, Program};
-use ebpf_loader::{ObjProgram, Object, tag_hex};
+use ebpf_loader::{ObjProgram, Object, TagHash, prog_tag, tag_hex};
 use ebpf_runtime::{BPF_ANY, MapDef, MapType, Runtime};
 
 use crate::input::InputError;
@@ -147,14 +151,15 @@ pub(crate) fn describe(obj: &Object) -> String {
     for p in &obj.programs {
         let _ = writeln!(
             s,
-            "  {}: section {:?}, type {}{}, {} insns, tag {}",
+            "  {}: section {:?}, type {}{}, {} insns, tag {} (before Linux 6.18: {})",
             p.name,
             p.section,
             p.prog_type,
             p.attach
                 .map_or_else(String::new, |a| format!(", attach {a}")),
             p.program.len(),
-            tag_hex(&p.tag)
+            tag_hex(&p.tag),
+            tag_hex(&prog_tag(&p.program.to_raw(), TagHash::Sha1))
         );
         for r in relocations(obj, &p.program) {
             let _ = writeln!(s, "    {r}");
