@@ -26,8 +26,8 @@ pub(crate) enum Format {
 /// Arguments of `ebpf cfg`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "ELF objects (`--program NAME`) need the ELF loader, which is not \
-                        available yet; give raw bytecode or assembly."
+    after_help = "PROG may also be an ELF object with a single program; choosing one \
+                  program of several (`--program NAME`) is not supported by `cfg` yet."
 )]
 pub(crate) struct CfgArgs {
     /// Program: raw bytecode or assembly (kernel syntax or uBPF dialect).

@@ -279,8 +279,10 @@ pub struct ProgInfo {
     pub prog_type: ProgType,
     /// `id`: the kernel-wide program id.
     pub id: u32,
-    /// `tag`: the first 8 bytes of the SHA-1 of the program as loaded, with
-    /// map fds in `ld_imm64` zeroed (`bpf_prog_calc_tag`).
+    /// `tag`: the first 8 bytes of the hash of the program as loaded, with
+    /// map fds in `ld_imm64` zeroed (`bpf_prog_calc_tag`): SHA-256 on this
+    /// machine's 6.18 kernel, SHA-1 on older kernels (see
+    /// `ebpf_loader::TagHash::for_kernel`).
     pub tag: [u8; 8],
     /// `jited_prog_len`: bytes of machine code (0 when not JITed).
     pub jited_prog_len: u32,
