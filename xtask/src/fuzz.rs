@@ -206,6 +206,10 @@ fn seed_corpora() {
             Err(err) => println!("xtask fuzz: warning: no seeds for {target}: {err}"),
         }
     }
+    match seed_loader_fixtures() {
+        Ok(n) => println!("xtask fuzz: {n} loader seeds from the committed ELF fixtures"),
+        Err(err) => println!("xtask fuzz: warning: no loader seeds: {err}"),
+    }
     let mut cmd = nightly_cargo();
     cmd.args(["run", "--quiet", "--manifest-path"])
         .arg(fuzz_dir().join("Cargo.toml"))
@@ -215,6 +219,28 @@ fn seed_corpora() {
     if let Err(err) = run_streaming(&mut cmd) {
         println!("xtask fuzz: warning: no derived seeds: {err}");
     }
+}
+
+/// Copy the loader's committed ELF fixtures into `fuzz/corpus/loader`;
+/// returns how many.
+fn seed_loader_fixtures() -> Result<usize, Error> {
+    let fixtures = crate::process::repo_root().join("crates/ebpf-loader/fixtures/build");
+    let corpus = corpus_dir("loader");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    fs::create_dir_all(&corpus).map_err(io(&corpus))?;
+    let mut count = 0;
+    for entry in fs::read_dir(&fixtures).map_err(io(&fixtures))? {
+        let path = entry.map_err(io(&fixtures))?.path();
+        if path.extension().is_some_and(|e| e == "o") {
+            let name = path.file_name().unwrap_or_default();
+            fs::copy(&path, corpus.join(name)).map_err(io(&path))?;
+            count += 1;
+        }
+    }
+    Ok(count)
 }
 
 /// Write the seeds of kind `input` found in `suite/{tests,negative}/*.data`
