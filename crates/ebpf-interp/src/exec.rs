@@ -230,6 +230,239 @@ pub(crate) struct Calls {
     pub(crate) prog: usize,
 }
 
+/// A register nibble of an op: `dst!(op)` and `src!(op)`.
+macro_rules! dst {
+    ($op:expr) => {
+        ($op.regs & 15) as usize
+    };
+}
+macro_rules! src {
+    ($op:expr) => {
+        ($op.regs >> 4) as usize
+    };
+}
+
+/// `dst op= imm|src`, 64-bit (`K`: sign-extended immediate, `X`: register).
+macro_rules! alu64_arm {
+    ($o:ident, K, $op:ident, $r:ident) => {{
+        let d = dst!($op);
+        $r[d] = alu64::<$o>($r[d], $op.imm as i64 as u64);
+    }};
+    ($o:ident, X, $op:ident, $r:ident) => {{
+        let d = dst!($op);
+        $r[d] = alu64::<$o>($r[d], $r[src!($op)]);
+    }};
+}
+
+/// `dst op= imm|src`, 32-bit, zero-extending the result.
+macro_rules! alu32_arm {
+    ($o:ident, K, $op:ident, $r:ident) => {{
+        let d = dst!($op);
+        $r[d] = u64::from(alu32::<$o>($r[d] as u32, $op.imm as u32));
+    }};
+    ($o:ident, X, $op:ident, $r:ident) => {{
+        let d = dst!($op);
+        $r[d] = u64::from(alu32::<$o>($r[d] as u32, $r[src!($op)] as u32));
+    }};
+}
+
+/// `if dst <cond> imm|src goto off`, through the calling tier's `jump!`.
+macro_rules! jmp_arm {
+    (64, $c:ident, K, $op:ident, $r:ident) => {
+        if cmp64::<$c>($r[dst!($op)], $op.imm as i64 as u64) {
+            jump!($op.off);
+        }
+    };
+    (64, $c:ident, X, $op:ident, $r:ident) => {
+        if cmp64::<$c>($r[dst!($op)], $r[src!($op)]) {
+            jump!($op.off);
+        }
+    };
+    (32, $c:ident, K, $op:ident, $r:ident) => {
+        if cmp32::<$c>($r[dst!($op)] as u32, $op.imm as u32) {
+            jump!($op.off);
+        }
+    };
+    (32, $c:ident, X, $op:ident, $r:ident) => {
+        if cmp32::<$c>($r[dst!($op)] as u32, $r[src!($op)] as u32) {
+            jump!($op.off);
+        }
+    };
+}
+
+/// The dispatch `match` of both tiers: the arms they share (ALU, jumps,
+/// byte swaps, loads, stores, `ld_imm64`, `ja`), written once, then the
+/// tier's own arms (`$tier`: calls, exits, faults, superinstructions, the
+/// catch-all). Each tier defines the `jump!`, `load!` and `store!` these
+/// arms use: where the slow path traps (a bad access, an exhausted budget),
+/// the fast loop instead bails out to it with the op unexecuted. `$op` is
+/// the fetched op, `$r` the registers, `$pc` the index past `$op`, `$ops`
+/// the op array.
+macro_rules! dispatch {
+    ($op:ident, $r:ident, $pc:ident, $ops:ident, { $($tier:tt)* }) => {
+        match $op.code {
+            ADD64_K => alu64_arm!(ADD, K, $op, $r),
+            ADD64_X => alu64_arm!(ADD, X, $op, $r),
+            SUB64_K => alu64_arm!(SUB, K, $op, $r),
+            SUB64_X => alu64_arm!(SUB, X, $op, $r),
+            MUL64_K => alu64_arm!(MUL, K, $op, $r),
+            MUL64_X => alu64_arm!(MUL, X, $op, $r),
+            DIV64_K => alu64_arm!(DIV, K, $op, $r),
+            DIV64_X => alu64_arm!(DIV, X, $op, $r),
+            SDIV64_K => alu64_arm!(SDIV, K, $op, $r),
+            SDIV64_X => alu64_arm!(SDIV, X, $op, $r),
+            OR64_K => alu64_arm!(OR, K, $op, $r),
+            OR64_X => alu64_arm!(OR, X, $op, $r),
+            AND64_K => alu64_arm!(AND, K, $op, $r),
+            AND64_X => alu64_arm!(AND, X, $op, $r),
+            LSH64_K => alu64_arm!(LSH, K, $op, $r),
+            LSH64_X => alu64_arm!(LSH, X, $op, $r),
+            RSH64_K => alu64_arm!(RSH, K, $op, $r),
+            RSH64_X => alu64_arm!(RSH, X, $op, $r),
+            MOD64_K => alu64_arm!(MOD, K, $op, $r),
+            MOD64_X => alu64_arm!(MOD, X, $op, $r),
+            SMOD64_K => alu64_arm!(SMOD, K, $op, $r),
+            SMOD64_X => alu64_arm!(SMOD, X, $op, $r),
+            XOR64_K => alu64_arm!(XOR, K, $op, $r),
+            XOR64_X => alu64_arm!(XOR, X, $op, $r),
+            MOV64_K => alu64_arm!(MOV, K, $op, $r),
+            MOV64_X => alu64_arm!(MOV, X, $op, $r),
+            ARSH64_K => alu64_arm!(ARSH, K, $op, $r),
+            ARSH64_X => alu64_arm!(ARSH, X, $op, $r),
+            ADD32_K => alu32_arm!(ADD, K, $op, $r),
+            ADD32_X => alu32_arm!(ADD, X, $op, $r),
+            SUB32_K => alu32_arm!(SUB, K, $op, $r),
+            SUB32_X => alu32_arm!(SUB, X, $op, $r),
+            MUL32_K => alu32_arm!(MUL, K, $op, $r),
+            MUL32_X => alu32_arm!(MUL, X, $op, $r),
+            DIV32_K => alu32_arm!(DIV, K, $op, $r),
+            DIV32_X => alu32_arm!(DIV, X, $op, $r),
+            SDIV32_K => alu32_arm!(SDIV, K, $op, $r),
+            SDIV32_X => alu32_arm!(SDIV, X, $op, $r),
+            OR32_K => alu32_arm!(OR, K, $op, $r),
+            OR32_X => alu32_arm!(OR, X, $op, $r),
+            AND32_K => alu32_arm!(AND, K, $op, $r),
+            AND32_X => alu32_arm!(AND, X, $op, $r),
+            LSH32_K => alu32_arm!(LSH, K, $op, $r),
+            LSH32_X => alu32_arm!(LSH, X, $op, $r),
+            RSH32_K => alu32_arm!(RSH, K, $op, $r),
+            RSH32_X => alu32_arm!(RSH, X, $op, $r),
+            MOD32_K => alu32_arm!(MOD, K, $op, $r),
+            MOD32_X => alu32_arm!(MOD, X, $op, $r),
+            SMOD32_K => alu32_arm!(SMOD, K, $op, $r),
+            SMOD32_X => alu32_arm!(SMOD, X, $op, $r),
+            XOR32_K => alu32_arm!(XOR, K, $op, $r),
+            XOR32_X => alu32_arm!(XOR, X, $op, $r),
+            MOV32_K => alu32_arm!(MOV, K, $op, $r),
+            MOV32_X => alu32_arm!(MOV, X, $op, $r),
+            ARSH32_K => alu32_arm!(ARSH, K, $op, $r),
+            ARSH32_X => alu32_arm!(ARSH, X, $op, $r),
+            JEQ64_K => jmp_arm!(64, EQ, K, $op, $r),
+            JEQ64_X => jmp_arm!(64, EQ, X, $op, $r),
+            JNE64_K => jmp_arm!(64, NE, K, $op, $r),
+            JNE64_X => jmp_arm!(64, NE, X, $op, $r),
+            JGT64_K => jmp_arm!(64, GT, K, $op, $r),
+            JGT64_X => jmp_arm!(64, GT, X, $op, $r),
+            JGE64_K => jmp_arm!(64, GE, K, $op, $r),
+            JGE64_X => jmp_arm!(64, GE, X, $op, $r),
+            JLT64_K => jmp_arm!(64, LT, K, $op, $r),
+            JLT64_X => jmp_arm!(64, LT, X, $op, $r),
+            JLE64_K => jmp_arm!(64, LE, K, $op, $r),
+            JLE64_X => jmp_arm!(64, LE, X, $op, $r),
+            JSGT64_K => jmp_arm!(64, SGT, K, $op, $r),
+            JSGT64_X => jmp_arm!(64, SGT, X, $op, $r),
+            JSGE64_K => jmp_arm!(64, SGE, K, $op, $r),
+            JSGE64_X => jmp_arm!(64, SGE, X, $op, $r),
+            JSLT64_K => jmp_arm!(64, SLT, K, $op, $r),
+            JSLT64_X => jmp_arm!(64, SLT, X, $op, $r),
+            JSLE64_K => jmp_arm!(64, SLE, K, $op, $r),
+            JSLE64_X => jmp_arm!(64, SLE, X, $op, $r),
+            JSET64_K => jmp_arm!(64, SET, K, $op, $r),
+            JSET64_X => jmp_arm!(64, SET, X, $op, $r),
+            JEQ32_K => jmp_arm!(32, EQ, K, $op, $r),
+            JEQ32_X => jmp_arm!(32, EQ, X, $op, $r),
+            JNE32_K => jmp_arm!(32, NE, K, $op, $r),
+            JNE32_X => jmp_arm!(32, NE, X, $op, $r),
+            JGT32_K => jmp_arm!(32, GT, K, $op, $r),
+            JGT32_X => jmp_arm!(32, GT, X, $op, $r),
+            JGE32_K => jmp_arm!(32, GE, K, $op, $r),
+            JGE32_X => jmp_arm!(32, GE, X, $op, $r),
+            JLT32_K => jmp_arm!(32, LT, K, $op, $r),
+            JLT32_X => jmp_arm!(32, LT, X, $op, $r),
+            JLE32_K => jmp_arm!(32, LE, K, $op, $r),
+            JLE32_X => jmp_arm!(32, LE, X, $op, $r),
+            JSGT32_K => jmp_arm!(32, SGT, K, $op, $r),
+            JSGT32_X => jmp_arm!(32, SGT, X, $op, $r),
+            JSGE32_K => jmp_arm!(32, SGE, K, $op, $r),
+            JSGE32_X => jmp_arm!(32, SGE, X, $op, $r),
+            JSLT32_K => jmp_arm!(32, SLT, K, $op, $r),
+            JSLT32_X => jmp_arm!(32, SLT, X, $op, $r),
+            JSLE32_K => jmp_arm!(32, SLE, K, $op, $r),
+            JSLE32_X => jmp_arm!(32, SLE, X, $op, $r),
+            JSET32_K => jmp_arm!(32, SET, K, $op, $r),
+            JSET32_X => jmp_arm!(32, SET, X, $op, $r),
+            NEG64 => {
+                let d = dst!($op);
+                $r[d] = $r[d].wrapping_neg();
+            }
+            NEG32 => {
+                let d = dst!($op);
+                $r[d] = u64::from(($r[d] as u32).wrapping_neg());
+            }
+            MOVSX8_64 => $r[dst!($op)] = $r[src!($op)] as i8 as i64 as u64,
+            MOVSX16_64 => $r[dst!($op)] = $r[src!($op)] as i16 as i64 as u64,
+            MOVSX32_64 => $r[dst!($op)] = $r[src!($op)] as i32 as i64 as u64,
+            MOVSX8_32 => $r[dst!($op)] = u64::from($r[src!($op)] as i8 as i32 as u32),
+            MOVSX16_32 => $r[dst!($op)] = u64::from($r[src!($op)] as i16 as i32 as u32),
+            ZEXT16 => {
+                let d = dst!($op);
+                $r[d] = u64::from($r[d] as u16);
+            }
+            ZEXT32 => {
+                let d = dst!($op);
+                $r[d] = u64::from($r[d] as u32);
+            }
+            BSWAP16 => {
+                let d = dst!($op);
+                $r[d] = u64::from(($r[d] as u16).swap_bytes());
+            }
+            BSWAP32 => {
+                let d = dst!($op);
+                $r[d] = u64::from(($r[d] as u32).swap_bytes());
+            }
+            BSWAP64 => {
+                let d = dst!($op);
+                $r[d] = $r[d].swap_bytes();
+            }
+            NOP => {}
+            LDX8 => $r[dst!($op)] = u64::from(load!(1, $op)[0]),
+            LDX16 => $r[dst!($op)] = u64::from(u16::from_le_bytes(load!(2, $op))),
+            LDX32 => $r[dst!($op)] = u64::from(u32::from_le_bytes(load!(4, $op))),
+            LDX64 => $r[dst!($op)] = u64::from_le_bytes(load!(8, $op)),
+            LDXS8 => $r[dst!($op)] = load!(1, $op)[0] as i8 as i64 as u64,
+            LDXS16 => $r[dst!($op)] = i16::from_le_bytes(load!(2, $op)) as i64 as u64,
+            LDXS32 => $r[dst!($op)] = i32::from_le_bytes(load!(4, $op)) as i64 as u64,
+            ST8 => store!($op, [$op.imm as u8]),
+            ST16 => store!($op, ($op.imm as u16).to_le_bytes()),
+            ST32 => store!($op, $op.imm.to_le_bytes()),
+            ST64 => store!($op, ($op.imm as i64).to_le_bytes()),
+            STX8 => store!($op, [$r[src!($op)] as u8]),
+            STX16 => store!($op, ($r[src!($op)] as u16).to_le_bytes()),
+            STX32 => store!($op, ($r[src!($op)] as u32).to_le_bytes()),
+            STX64 => store!($op, $r[src!($op)].to_le_bytes()),
+            LDIMM64 => {
+                // The tail slot holds the upper half.
+                let hi = $ops.get($pc).map_or(0, |t| t.imm as u32);
+                $r[dst!($op)] = u64::from($op.imm as u32) | u64::from(hi) << 32;
+                $pc += 1;
+            }
+            JA => jump!($op.off),
+            GOTOL => jump!($op.imm),
+            $($tier)*
+        }
+    };
+}
+
 /// Where [`fast`] stopped, `(pc, stop)`: `pc` is an op it does not run
 /// (or that needs the slow path: a fault, an exhausted budget), unexecuted.
 type FastStop = (usize, u64);
@@ -249,16 +482,6 @@ fn fast(
     mem: &mut Memory<'_>,
     calls: &mut Calls,
 ) -> FastStop {
-    macro_rules! dst {
-        ($op:expr) => {
-            ($op.regs & 15) as usize
-        };
-    }
-    macro_rules! src {
-        ($op:expr) => {
-            ($op.regs >> 4) as usize
-        };
-    }
     macro_rules! bail {
         () => {
             return (pc - 1, stop)
@@ -311,6 +534,21 @@ fn fast(
             }
         }};
     }
+    // `dst = src; dst op= b`, fused (`op::MOVX_*`): `b` is the register
+    // `imm & 15` (`X`) or the sign-extended `imm` (`K`); the second slot
+    // (the original `dst op= b`) is stepped over.
+    macro_rules! movx {
+        ($o:ident, X, $op:expr) => {{
+            let op = $op;
+            r[dst!(op)] = alu64::<$o>(r[src!(op)], r[(op.imm & 15) as usize]);
+            pc += 1;
+        }};
+        ($o:ident, K, $op:expr) => {{
+            let op = $op;
+            r[dst!(op)] = alu64::<$o>(r[src!(op)], op.imm as i64 as u64);
+            pc += 1;
+        }};
+    }
     // `dst += a; if dst <cond> k goto off`, fused (`op::ADDK_JCC_K`); a
     // failure in the jump leaves `pc` on the jump, the add done.
     macro_rules! addk_jcc_k {
@@ -348,508 +586,7 @@ fn fast(
             return (pc, stop);
         };
         pc += 1;
-        match op.code {
-            ADD64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<ADD>(r[d], op.imm as i64 as u64);
-            }
-            ADD64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<ADD>(r[d], r[src!(op)]);
-            }
-            SUB64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<SUB>(r[d], op.imm as i64 as u64);
-            }
-            SUB64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<SUB>(r[d], r[src!(op)]);
-            }
-            MUL64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<MUL>(r[d], op.imm as i64 as u64);
-            }
-            MUL64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<MUL>(r[d], r[src!(op)]);
-            }
-            DIV64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<DIV>(r[d], op.imm as i64 as u64);
-            }
-            DIV64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<DIV>(r[d], r[src!(op)]);
-            }
-            SDIV64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<SDIV>(r[d], op.imm as i64 as u64);
-            }
-            SDIV64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<SDIV>(r[d], r[src!(op)]);
-            }
-            OR64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<OR>(r[d], op.imm as i64 as u64);
-            }
-            OR64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<OR>(r[d], r[src!(op)]);
-            }
-            AND64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<AND>(r[d], op.imm as i64 as u64);
-            }
-            AND64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<AND>(r[d], r[src!(op)]);
-            }
-            LSH64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<LSH>(r[d], op.imm as i64 as u64);
-            }
-            LSH64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<LSH>(r[d], r[src!(op)]);
-            }
-            RSH64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<RSH>(r[d], op.imm as i64 as u64);
-            }
-            RSH64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<RSH>(r[d], r[src!(op)]);
-            }
-            MOD64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<MOD>(r[d], op.imm as i64 as u64);
-            }
-            MOD64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<MOD>(r[d], r[src!(op)]);
-            }
-            SMOD64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<SMOD>(r[d], op.imm as i64 as u64);
-            }
-            SMOD64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<SMOD>(r[d], r[src!(op)]);
-            }
-            XOR64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<XOR>(r[d], op.imm as i64 as u64);
-            }
-            XOR64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<XOR>(r[d], r[src!(op)]);
-            }
-            MOV64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<MOV>(r[d], op.imm as i64 as u64);
-            }
-            MOV64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<MOV>(r[d], r[src!(op)]);
-            }
-            ARSH64_K => {
-                let d = dst!(op);
-                r[d] = alu64::<ARSH>(r[d], op.imm as i64 as u64);
-            }
-            ARSH64_X => {
-                let d = dst!(op);
-                r[d] = alu64::<ARSH>(r[d], r[src!(op)]);
-            }
-            ADD32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<ADD>(r[d] as u32, op.imm as u32));
-            }
-            ADD32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<ADD>(r[d] as u32, r[src!(op)] as u32));
-            }
-            SUB32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<SUB>(r[d] as u32, op.imm as u32));
-            }
-            SUB32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<SUB>(r[d] as u32, r[src!(op)] as u32));
-            }
-            MUL32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<MUL>(r[d] as u32, op.imm as u32));
-            }
-            MUL32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<MUL>(r[d] as u32, r[src!(op)] as u32));
-            }
-            DIV32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<DIV>(r[d] as u32, op.imm as u32));
-            }
-            DIV32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<DIV>(r[d] as u32, r[src!(op)] as u32));
-            }
-            SDIV32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<SDIV>(r[d] as u32, op.imm as u32));
-            }
-            SDIV32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<SDIV>(r[d] as u32, r[src!(op)] as u32));
-            }
-            OR32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<OR>(r[d] as u32, op.imm as u32));
-            }
-            OR32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<OR>(r[d] as u32, r[src!(op)] as u32));
-            }
-            AND32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<AND>(r[d] as u32, op.imm as u32));
-            }
-            AND32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<AND>(r[d] as u32, r[src!(op)] as u32));
-            }
-            LSH32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<LSH>(r[d] as u32, op.imm as u32));
-            }
-            LSH32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<LSH>(r[d] as u32, r[src!(op)] as u32));
-            }
-            RSH32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<RSH>(r[d] as u32, op.imm as u32));
-            }
-            RSH32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<RSH>(r[d] as u32, r[src!(op)] as u32));
-            }
-            MOD32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<MOD>(r[d] as u32, op.imm as u32));
-            }
-            MOD32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<MOD>(r[d] as u32, r[src!(op)] as u32));
-            }
-            SMOD32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<SMOD>(r[d] as u32, op.imm as u32));
-            }
-            SMOD32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<SMOD>(r[d] as u32, r[src!(op)] as u32));
-            }
-            XOR32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<XOR>(r[d] as u32, op.imm as u32));
-            }
-            XOR32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<XOR>(r[d] as u32, r[src!(op)] as u32));
-            }
-            MOV32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<MOV>(r[d] as u32, op.imm as u32));
-            }
-            MOV32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<MOV>(r[d] as u32, r[src!(op)] as u32));
-            }
-            ARSH32_K => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<ARSH>(r[d] as u32, op.imm as u32));
-            }
-            ARSH32_X => {
-                let d = dst!(op);
-                r[d] = u64::from(alu32::<ARSH>(r[d] as u32, r[src!(op)] as u32));
-            }
-            JEQ64_K => {
-                if cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JEQ64_X => {
-                if cmp64::<EQ>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JNE64_K => {
-                if cmp64::<NE>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JNE64_X => {
-                if cmp64::<NE>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JGT64_K => {
-                if cmp64::<GT>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JGT64_X => {
-                if cmp64::<GT>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JGE64_K => {
-                if cmp64::<GE>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JGE64_X => {
-                if cmp64::<GE>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JLT64_K => {
-                if cmp64::<LT>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JLT64_X => {
-                if cmp64::<LT>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JLE64_K => {
-                if cmp64::<LE>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JLE64_X => {
-                if cmp64::<LE>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JSGT64_K => {
-                if cmp64::<SGT>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JSGT64_X => {
-                if cmp64::<SGT>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JSGE64_K => {
-                if cmp64::<SGE>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JSGE64_X => {
-                if cmp64::<SGE>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JSLT64_K => {
-                if cmp64::<SLT>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JSLT64_X => {
-                if cmp64::<SLT>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JSLE64_K => {
-                if cmp64::<SLE>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JSLE64_X => {
-                if cmp64::<SLE>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JSET64_K => {
-                if cmp64::<SET>(r[dst!(op)], op.imm as i64 as u64) {
-                    jump!(op.off);
-                }
-            }
-            JSET64_X => {
-                if cmp64::<SET>(r[dst!(op)], r[src!(op)]) {
-                    jump!(op.off);
-                }
-            }
-            JEQ32_K => {
-                if cmp32::<EQ>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JEQ32_X => {
-                if cmp32::<EQ>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JNE32_K => {
-                if cmp32::<NE>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JNE32_X => {
-                if cmp32::<NE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JGT32_K => {
-                if cmp32::<GT>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JGT32_X => {
-                if cmp32::<GT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JGE32_K => {
-                if cmp32::<GE>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JGE32_X => {
-                if cmp32::<GE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JLT32_K => {
-                if cmp32::<LT>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JLT32_X => {
-                if cmp32::<LT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JLE32_K => {
-                if cmp32::<LE>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JLE32_X => {
-                if cmp32::<LE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSGT32_K => {
-                if cmp32::<SGT>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSGT32_X => {
-                if cmp32::<SGT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSGE32_K => {
-                if cmp32::<SGE>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSGE32_X => {
-                if cmp32::<SGE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSLT32_K => {
-                if cmp32::<SLT>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSLT32_X => {
-                if cmp32::<SLT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSLE32_K => {
-                if cmp32::<SLE>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSLE32_X => {
-                if cmp32::<SLE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSET32_K => {
-                if cmp32::<SET>(r[dst!(op)] as u32, op.imm as u32) {
-                    jump!(op.off);
-                }
-            }
-            JSET32_X => {
-                if cmp32::<SET>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                    jump!(op.off);
-                }
-            }
-            NEG64 => {
-                let d = dst!(op);
-                r[d] = r[d].wrapping_neg();
-            }
-            NEG32 => {
-                let d = dst!(op);
-                r[d] = u64::from((r[d] as u32).wrapping_neg());
-            }
-            MOVSX8_64 => r[dst!(op)] = r[src!(op)] as i8 as i64 as u64,
-            MOVSX16_64 => r[dst!(op)] = r[src!(op)] as i16 as i64 as u64,
-            MOVSX32_64 => r[dst!(op)] = r[src!(op)] as i32 as i64 as u64,
-            MOVSX8_32 => r[dst!(op)] = u64::from(r[src!(op)] as i8 as i32 as u32),
-            MOVSX16_32 => r[dst!(op)] = u64::from(r[src!(op)] as i16 as i32 as u32),
-            ZEXT16 => {
-                let d = dst!(op);
-                r[d] = u64::from(r[d] as u16);
-            }
-            ZEXT32 => {
-                let d = dst!(op);
-                r[d] = u64::from(r[d] as u32);
-            }
-            BSWAP16 => {
-                let d = dst!(op);
-                r[d] = u64::from((r[d] as u16).swap_bytes());
-            }
-            BSWAP32 => {
-                let d = dst!(op);
-                r[d] = u64::from((r[d] as u32).swap_bytes());
-            }
-            BSWAP64 => {
-                let d = dst!(op);
-                r[d] = r[d].swap_bytes();
-            }
-            NOP => {}
-            LDX8 => r[dst!(op)] = u64::from(load!(1, op)[0]),
-            LDX16 => r[dst!(op)] = u64::from(u16::from_le_bytes(load!(2, op))),
-            LDX32 => r[dst!(op)] = u64::from(u32::from_le_bytes(load!(4, op))),
-            LDX64 => r[dst!(op)] = u64::from_le_bytes(load!(8, op)),
-            LDXS8 => r[dst!(op)] = load!(1, op)[0] as i8 as i64 as u64,
-            LDXS16 => r[dst!(op)] = i16::from_le_bytes(load!(2, op)) as i64 as u64,
-            LDXS32 => r[dst!(op)] = i32::from_le_bytes(load!(4, op)) as i64 as u64,
-            ST8 => store!(op, [op.imm as u8]),
-            ST16 => store!(op, (op.imm as u16).to_le_bytes()),
-            ST32 => store!(op, op.imm.to_le_bytes()),
-            ST64 => store!(op, (op.imm as i64).to_le_bytes()),
-            STX8 => store!(op, [r[src!(op)] as u8]),
-            STX16 => store!(op, (r[src!(op)] as u16).to_le_bytes()),
-            STX32 => store!(op, (r[src!(op)] as u32).to_le_bytes()),
-            STX64 => store!(op, r[src!(op)].to_le_bytes()),
-            LDIMM64 => {
-                // The tail slot holds the upper half.
-                let hi = ops.get(pc).map_or(0, |t| t.imm as u32);
-                r[dst!(op)] = u64::from(op.imm as u32) | u64::from(hi) << 32;
-                pc += 1;
-            }
-            JA => jump!(op.off),
-            GOTOL => jump!(op.imm),
+        dispatch!(op, r, pc, ops, {
             // Failures (too deep, budget) are left to the slow path, with
             // nothing changed.
             CALL_LOCAL => {
@@ -938,78 +675,24 @@ fn fast(
             JSLE32_X_JA => skip_ja!(cmp32::<SLE>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
             JSET32_K_JA => skip_ja!(cmp32::<SET>(r[dst!(op)] as u32, op.imm as u32), op.off),
             JSET32_X_JA => skip_ja!(cmp32::<SET>(r[dst!(op)] as u32, r[src!(op)] as u32), op.off),
-            MOVX_ADD_X => {
-                r[dst!(op)] = alu64::<ADD>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_SUB_X => {
-                r[dst!(op)] = alu64::<SUB>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_MUL_X => {
-                r[dst!(op)] = alu64::<MUL>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_AND_X => {
-                r[dst!(op)] = alu64::<AND>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_OR_X => {
-                r[dst!(op)] = alu64::<OR>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_XOR_X => {
-                r[dst!(op)] = alu64::<XOR>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_LSH_X => {
-                r[dst!(op)] = alu64::<LSH>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_RSH_X => {
-                r[dst!(op)] = alu64::<RSH>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_ARSH_X => {
-                r[dst!(op)] = alu64::<ARSH>(r[src!(op)], r[(op.imm & 15) as usize]);
-                pc += 1;
-            }
-            MOVX_ADD_K => {
-                r[dst!(op)] = alu64::<ADD>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_SUB_K => {
-                r[dst!(op)] = alu64::<SUB>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_MUL_K => {
-                r[dst!(op)] = alu64::<MUL>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_AND_K => {
-                r[dst!(op)] = alu64::<AND>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_OR_K => {
-                r[dst!(op)] = alu64::<OR>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_XOR_K => {
-                r[dst!(op)] = alu64::<XOR>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_LSH_K => {
-                r[dst!(op)] = alu64::<LSH>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_RSH_K => {
-                r[dst!(op)] = alu64::<RSH>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
-            MOVX_ARSH_K => {
-                r[dst!(op)] = alu64::<ARSH>(r[src!(op)], op.imm as i64 as u64);
-                pc += 1;
-            }
+            MOVX_ADD_X => movx!(ADD, X, op),
+            MOVX_SUB_X => movx!(SUB, X, op),
+            MOVX_MUL_X => movx!(MUL, X, op),
+            MOVX_AND_X => movx!(AND, X, op),
+            MOVX_OR_X => movx!(OR, X, op),
+            MOVX_XOR_X => movx!(XOR, X, op),
+            MOVX_LSH_X => movx!(LSH, X, op),
+            MOVX_RSH_X => movx!(RSH, X, op),
+            MOVX_ARSH_X => movx!(ARSH, X, op),
+            MOVX_ADD_K => movx!(ADD, K, op),
+            MOVX_SUB_K => movx!(SUB, K, op),
+            MOVX_MUL_K => movx!(MUL, K, op),
+            MOVX_AND_K => movx!(AND, K, op),
+            MOVX_OR_K => movx!(OR, K, op),
+            MOVX_XOR_K => movx!(XOR, K, op),
+            MOVX_LSH_K => movx!(LSH, K, op),
+            MOVX_RSH_K => movx!(RSH, K, op),
+            MOVX_ARSH_K => movx!(ARSH, K, op),
             ADDK_JEQ_K => addk_jcc_k!(EQ, op),
             ADDK_JNE_K => addk_jcc_k!(NE, op),
             ADDK_JGT_K => addk_jcc_k!(GT, op),
@@ -1036,7 +719,7 @@ fn fast(
             // covers the whole `u8` range and needs no range check.
             0xff => return (usize::MAX, 0),
             _ => bail!(),
-        }
+        });
     }
 }
 
@@ -1126,16 +809,6 @@ impl Interpreter {
         // Enter at the op `fast` stopped on.
         let mut first = true;
 
-        macro_rules! dst {
-            ($op:expr) => {
-                ($op.regs & 15) as usize
-            };
-        }
-        macro_rules! src {
-            ($op:expr) => {
-                ($op.regs >> 4) as usize
-            };
-        }
         // Slot index of the executing instruction within its program.
         macro_rules! cur_pc {
             () => {
@@ -1305,516 +978,15 @@ impl Interpreter {
                 });
             };
             pc += 1;
-            match op.code {
-                ADD64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<ADD>(r[d], op.imm as i64 as u64);
-                }
-                ADD64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<ADD>(r[d], r[src!(op)]);
-                }
-                SUB64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<SUB>(r[d], op.imm as i64 as u64);
-                }
-                SUB64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<SUB>(r[d], r[src!(op)]);
-                }
-                MUL64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<MUL>(r[d], op.imm as i64 as u64);
-                }
-                MUL64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<MUL>(r[d], r[src!(op)]);
-                }
-                DIV64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<DIV>(r[d], op.imm as i64 as u64);
-                }
-                DIV64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<DIV>(r[d], r[src!(op)]);
-                }
-                SDIV64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<SDIV>(r[d], op.imm as i64 as u64);
-                }
-                SDIV64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<SDIV>(r[d], r[src!(op)]);
-                }
-                OR64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<OR>(r[d], op.imm as i64 as u64);
-                }
-                OR64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<OR>(r[d], r[src!(op)]);
-                }
-                AND64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<AND>(r[d], op.imm as i64 as u64);
-                }
-                AND64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<AND>(r[d], r[src!(op)]);
-                }
-                LSH64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<LSH>(r[d], op.imm as i64 as u64);
-                }
-                LSH64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<LSH>(r[d], r[src!(op)]);
-                }
-                RSH64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<RSH>(r[d], op.imm as i64 as u64);
-                }
-                RSH64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<RSH>(r[d], r[src!(op)]);
-                }
-                MOD64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<MOD>(r[d], op.imm as i64 as u64);
-                }
-                MOD64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<MOD>(r[d], r[src!(op)]);
-                }
-                SMOD64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<SMOD>(r[d], op.imm as i64 as u64);
-                }
-                SMOD64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<SMOD>(r[d], r[src!(op)]);
-                }
-                XOR64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<XOR>(r[d], op.imm as i64 as u64);
-                }
-                XOR64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<XOR>(r[d], r[src!(op)]);
-                }
-                MOV64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<MOV>(r[d], op.imm as i64 as u64);
-                }
-                MOV64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<MOV>(r[d], r[src!(op)]);
-                }
-                ARSH64_K => {
-                    let d = dst!(op);
-                    r[d] = alu64::<ARSH>(r[d], op.imm as i64 as u64);
-                }
-                ARSH64_X => {
-                    let d = dst!(op);
-                    r[d] = alu64::<ARSH>(r[d], r[src!(op)]);
-                }
-                ADD32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<ADD>(r[d] as u32, op.imm as u32));
-                }
-                ADD32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<ADD>(r[d] as u32, r[src!(op)] as u32));
-                }
-                SUB32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<SUB>(r[d] as u32, op.imm as u32));
-                }
-                SUB32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<SUB>(r[d] as u32, r[src!(op)] as u32));
-                }
-                MUL32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<MUL>(r[d] as u32, op.imm as u32));
-                }
-                MUL32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<MUL>(r[d] as u32, r[src!(op)] as u32));
-                }
-                DIV32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<DIV>(r[d] as u32, op.imm as u32));
-                }
-                DIV32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<DIV>(r[d] as u32, r[src!(op)] as u32));
-                }
-                SDIV32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<SDIV>(r[d] as u32, op.imm as u32));
-                }
-                SDIV32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<SDIV>(r[d] as u32, r[src!(op)] as u32));
-                }
-                OR32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<OR>(r[d] as u32, op.imm as u32));
-                }
-                OR32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<OR>(r[d] as u32, r[src!(op)] as u32));
-                }
-                AND32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<AND>(r[d] as u32, op.imm as u32));
-                }
-                AND32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<AND>(r[d] as u32, r[src!(op)] as u32));
-                }
-                LSH32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<LSH>(r[d] as u32, op.imm as u32));
-                }
-                LSH32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<LSH>(r[d] as u32, r[src!(op)] as u32));
-                }
-                RSH32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<RSH>(r[d] as u32, op.imm as u32));
-                }
-                RSH32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<RSH>(r[d] as u32, r[src!(op)] as u32));
-                }
-                MOD32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<MOD>(r[d] as u32, op.imm as u32));
-                }
-                MOD32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<MOD>(r[d] as u32, r[src!(op)] as u32));
-                }
-                SMOD32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<SMOD>(r[d] as u32, op.imm as u32));
-                }
-                SMOD32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<SMOD>(r[d] as u32, r[src!(op)] as u32));
-                }
-                XOR32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<XOR>(r[d] as u32, op.imm as u32));
-                }
-                XOR32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<XOR>(r[d] as u32, r[src!(op)] as u32));
-                }
-                MOV32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<MOV>(r[d] as u32, op.imm as u32));
-                }
-                MOV32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<MOV>(r[d] as u32, r[src!(op)] as u32));
-                }
-                ARSH32_K => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<ARSH>(r[d] as u32, op.imm as u32));
-                }
-                ARSH32_X => {
-                    let d = dst!(op);
-                    r[d] = u64::from(alu32::<ARSH>(r[d] as u32, r[src!(op)] as u32));
-                }
-                JEQ64_K => {
-                    if cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JEQ64_X => {
-                    if cmp64::<EQ>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JNE64_K => {
-                    if cmp64::<NE>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JNE64_X => {
-                    if cmp64::<NE>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JGT64_K => {
-                    if cmp64::<GT>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JGT64_X => {
-                    if cmp64::<GT>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JGE64_K => {
-                    if cmp64::<GE>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JGE64_X => {
-                    if cmp64::<GE>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JLT64_K => {
-                    if cmp64::<LT>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JLT64_X => {
-                    if cmp64::<LT>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JLE64_K => {
-                    if cmp64::<LE>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JLE64_X => {
-                    if cmp64::<LE>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JSGT64_K => {
-                    if cmp64::<SGT>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JSGT64_X => {
-                    if cmp64::<SGT>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JSGE64_K => {
-                    if cmp64::<SGE>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JSGE64_X => {
-                    if cmp64::<SGE>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JSLT64_K => {
-                    if cmp64::<SLT>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JSLT64_X => {
-                    if cmp64::<SLT>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JSLE64_K => {
-                    if cmp64::<SLE>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JSLE64_X => {
-                    if cmp64::<SLE>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JSET64_K => {
-                    if cmp64::<SET>(r[dst!(op)], op.imm as i64 as u64) {
-                        jump!(op.off);
-                    }
-                }
-                JSET64_X => {
-                    if cmp64::<SET>(r[dst!(op)], r[src!(op)]) {
-                        jump!(op.off);
-                    }
-                }
-                JEQ32_K => {
-                    if cmp32::<EQ>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JEQ32_X => {
-                    if cmp32::<EQ>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JNE32_K => {
-                    if cmp32::<NE>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JNE32_X => {
-                    if cmp32::<NE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JGT32_K => {
-                    if cmp32::<GT>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JGT32_X => {
-                    if cmp32::<GT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JGE32_K => {
-                    if cmp32::<GE>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JGE32_X => {
-                    if cmp32::<GE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JLT32_K => {
-                    if cmp32::<LT>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JLT32_X => {
-                    if cmp32::<LT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JLE32_K => {
-                    if cmp32::<LE>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JLE32_X => {
-                    if cmp32::<LE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSGT32_K => {
-                    if cmp32::<SGT>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSGT32_X => {
-                    if cmp32::<SGT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSGE32_K => {
-                    if cmp32::<SGE>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSGE32_X => {
-                    if cmp32::<SGE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSLT32_K => {
-                    if cmp32::<SLT>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSLT32_X => {
-                    if cmp32::<SLT>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSLE32_K => {
-                    if cmp32::<SLE>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSLE32_X => {
-                    if cmp32::<SLE>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSET32_K => {
-                    if cmp32::<SET>(r[dst!(op)] as u32, op.imm as u32) {
-                        jump!(op.off);
-                    }
-                }
-                JSET32_X => {
-                    if cmp32::<SET>(r[dst!(op)] as u32, r[src!(op)] as u32) {
-                        jump!(op.off);
-                    }
-                }
-                NEG64 => {
-                    let d = dst!(op);
-                    r[d] = r[d].wrapping_neg();
-                }
-                NEG32 => {
-                    let d = dst!(op);
-                    r[d] = u64::from((r[d] as u32).wrapping_neg());
-                }
-                MOVSX8_64 => r[dst!(op)] = r[src!(op)] as i8 as i64 as u64,
-                MOVSX16_64 => r[dst!(op)] = r[src!(op)] as i16 as i64 as u64,
-                MOVSX32_64 => r[dst!(op)] = r[src!(op)] as i32 as i64 as u64,
-                MOVSX8_32 => r[dst!(op)] = u64::from(r[src!(op)] as i8 as i32 as u32),
-                MOVSX16_32 => r[dst!(op)] = u64::from(r[src!(op)] as i16 as i32 as u32),
-                ZEXT16 => {
-                    let d = dst!(op);
-                    r[d] = u64::from(r[d] as u16);
-                }
-                ZEXT32 => {
-                    let d = dst!(op);
-                    r[d] = u64::from(r[d] as u32);
-                }
-                BSWAP16 => {
-                    let d = dst!(op);
-                    r[d] = u64::from((r[d] as u16).swap_bytes());
-                }
-                BSWAP32 => {
-                    let d = dst!(op);
-                    r[d] = u64::from((r[d] as u32).swap_bytes());
-                }
-                BSWAP64 => {
-                    let d = dst!(op);
-                    r[d] = r[d].swap_bytes();
-                }
-                NOP => {}
-                LDX8 => r[dst!(op)] = u64::from(load!(1, op)[0]),
-                LDX16 => r[dst!(op)] = u64::from(u16::from_le_bytes(load!(2, op))),
-                LDX32 => r[dst!(op)] = u64::from(u32::from_le_bytes(load!(4, op))),
-                LDX64 => r[dst!(op)] = u64::from_le_bytes(load!(8, op)),
-                LDXS8 => r[dst!(op)] = load!(1, op)[0] as i8 as i64 as u64,
-                LDXS16 => r[dst!(op)] = i16::from_le_bytes(load!(2, op)) as i64 as u64,
-                LDXS32 => r[dst!(op)] = i32::from_le_bytes(load!(4, op)) as i64 as u64,
-                ST8 => store!(op, [op.imm as u8]),
-                ST16 => store!(op, (op.imm as u16).to_le_bytes()),
-                ST32 => store!(op, op.imm.to_le_bytes()),
-                ST64 => store!(op, (op.imm as i64).to_le_bytes()),
-                STX8 => store!(op, [r[src!(op)] as u8]),
-                STX16 => store!(op, (r[src!(op)] as u16).to_le_bytes()),
-                STX32 => store!(op, (r[src!(op)] as u32).to_le_bytes()),
-                STX64 => store!(op, r[src!(op)].to_le_bytes()),
+            dispatch!(op, r, pc, ops, {
                 ATOMIC32 => atomic!(4, u32, op),
                 ATOMIC64 => atomic!(8, u64, op),
-                LDIMM64 => {
-                    // The tail slot holds the upper half.
-                    let hi = ops.get(pc).map_or(0, |t| t.imm as u32);
-                    r[dst!(op)] = u64::from(op.imm as u32) | u64::from(hi) << 32;
-                    pc += 1;
-                }
                 LDABS8 => ld_packet!(1, op.imm as u32),
                 LDABS16 => ld_packet!(2, op.imm as u32),
                 LDABS32 => ld_packet!(4, op.imm as u32),
                 LDIND8 => ld_packet!(1, (r[src!(op)] as u32).wrapping_add(op.imm as u32)),
                 LDIND16 => ld_packet!(2, (r[src!(op)] as u32).wrapping_add(op.imm as u32)),
                 LDIND32 => ld_packet!(4, (r[src!(op)] as u32).wrapping_add(op.imm as u32)),
-                JA => jump!(op.off),
-                GOTOL => jump!(op.imm),
                 CALL => call_helper!(op.imm as u32),
                 CALLX => {
                     let v = r[dst!(op)];
@@ -1896,7 +1068,7 @@ impl Interpreter {
                         target: u64::from(cur_pc!()),
                     });
                 }
-            }
+            });
         }
     }
 }
