@@ -1,7 +1,10 @@
 //! `ebpf`: bpftool-like verbs on program files.
 //!
 //! * `ebpf asm FILE [-o OUT]` assembles kernel-syntax or uBPF-dialect text.
-//! * `ebpf disasm FILE [--syntax kernel|ubpf]` prints a program.
+//! * `ebpf disasm FILE [--syntax kernel|ubpf] [--linum]` prints a program;
+//!   `--linum` (ELF objects built with `-g`) prints each `.BTF.ext` source
+//!   line before the instruction it starts at, as `bpftool prog dump
+//!   xlated linum` does.
 //! * `ebpf run PROG [--mem HEX | --data-in FILE] [--repeat N] [--json]` runs a
 //!   program in the interpreter and prints its return value.
 //! * `ebpf cfg PROG [--format text|dot] [--unprivileged]` prints the
@@ -77,6 +80,11 @@ enum Command {
         /// Input syntax.
         #[arg(long = "input-syntax", value_enum, default_value = "auto")]
         input_syntax: Syntax,
+        /// For an ELF object with `.BTF.ext`: print the source line (with
+        /// file, line and column) before the instruction each line record
+        /// starts at, like `bpftool prog dump xlated ... linum`.
+        #[arg(long)]
+        linum: bool,
     },
     /// Run a program in an engine and print its return value.
     Run(run::RunArgs),
@@ -100,7 +108,8 @@ fn main() -> ExitCode {
             program,
             syntax,
             input_syntax,
-        } => disasm(&file, program.as_deref(), syntax, input_syntax),
+            linum,
+        } => disasm(&file, program.as_deref(), syntax, input_syntax, linum),
         Command::Run(args) => run::run(&args),
         Command::Cfg(args) => cfg::cfg(&args),
         Command::Object(args) => object::object(&args),
@@ -142,8 +151,37 @@ fn disasm(
     program: Option<&str>,
     syntax: OutSyntax,
     input_syntax: Syntax,
+    linum: bool,
 ) -> CliResult {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    if linum {
+        if syntax != OutSyntax::Kernel {
+            return Err("--linum needs --syntax kernel".into());
+        }
+        if !object::is_elf(&bytes) {
+            return Err(format!(
+                "{}: --linum needs an ELF object (line info comes from .BTF.ext)",
+                file.display()
+            )
+            .into());
+        }
+        let obj = object::parse(file, &bytes)?;
+        let chosen: Vec<&ebpf_loader::ObjProgram> = match program {
+            Some(_) => vec![object::select(&obj, file, program)?],
+            None => obj.programs.iter().collect(),
+        };
+        let mut stdout = std::io::stdout().lock();
+        for (i, p) in chosen.iter().enumerate() {
+            if program.is_none() {
+                if i > 0 {
+                    writeln!(stdout)?;
+                }
+                writeln!(stdout, "{} (section {:?}):", p.name, p.section)?;
+            }
+            write!(stdout, "{}", object::disasm_linum(p))?;
+        }
+        return Ok(());
+    }
     if program.is_none() && object::is_elf(&bytes) {
         // Every program of the object, each under a header line.
         let obj = object::parse(file, &bytes)?;

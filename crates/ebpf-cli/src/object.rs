@@ -5,6 +5,7 @@
 //! program is loaded with its maps (SHA-256 based since Linux 6.18; the
 //! SHA-1 based tag of older kernels follows in parentheses).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -139,6 +140,59 @@ fn relocations(obj: &Object, prog: &Program) -> Vec<String> {
     out
 }
 
+/// The lines `bpftool prog dump xlated ... linum` prints before
+/// instructions, by slot: for each slot where a `.BTF.ext` line record
+/// starts (the last record when several start there),
+/// `; <source line, leading blanks trimmed> [file:F line_num:N line_col:C]`.
+/// Records with an empty source line print nothing, as in bpftool.
+pub(crate) fn linum_lines(p: &ObjProgram) -> BTreeMap<usize, String> {
+    let mut out = BTreeMap::new();
+    for l in &p.line_info {
+        let text = l.source_line_text.trim_start();
+        if l.source_line_text.is_empty() {
+            out.remove(&l.insn_idx);
+            continue;
+        }
+        out.insert(
+            l.insn_idx,
+            format!(
+                "; {text} [file:{} line_num:{} line_col:{}]",
+                l.file, l.line, l.col
+            ),
+        );
+    }
+    out
+}
+
+/// `ebpf disasm --linum` of one program: kernel syntax, each instruction
+/// preceded by the source line its line record starts (see
+/// [`linum_lines`]).
+pub(crate) fn disasm_linum(p: &ObjProgram) -> String {
+    let lines = linum_lines(p);
+    let width = p.program.len().saturating_sub(1).to_string().len().max(1);
+    let mut s = String::new();
+    for (idx, insn) in p.program.iter() {
+        if let Some(l) = lines.get(&idx) {
+            let _ = writeln!(s, "{l}");
+        }
+        let _ = writeln!(s, "{idx:>width$}: {}", insn.kernel_log());
+    }
+    s
+}
+
+/// ` (file:lowest-highest)`: the line range of the records from the
+/// first record's file, or nothing without line info.
+fn line_span(p: &ObjProgram) -> String {
+    let Some(first) = p.line_info.first() else {
+        return String::new();
+    };
+    let same = p.line_info.iter().filter(|l| l.file == first.file);
+    let (lo, hi) = same.fold((u32::MAX, 0), |(lo, hi), l| {
+        (lo.min(l.line), hi.max(l.line))
+    });
+    format!(" ({}:{lo}-{hi})", first.file)
+}
+
 /// The text `ebpf object` prints.
 pub(crate) fn describe(obj: &Object) -> String {
     let mut s = String::new();
@@ -161,6 +215,22 @@ pub(crate) fn describe(obj: &Object) -> String {
             tag_hex(&p.tag),
             tag_hex(&prog_tag(&p.program.to_raw(), TagHash::Sha1))
         );
+        if !p.func_info.is_empty() || !p.line_info.is_empty() {
+            let _ = writeln!(
+                s,
+                "    .BTF.ext: {} func_info, {} line_info{}",
+                p.func_info.len(),
+                p.line_info.len(),
+                line_span(p)
+            );
+        }
+        if p.core_relos > 0 {
+            let _ = writeln!(
+                s,
+                "    CO-RE relocations: {} present but not applied",
+                p.core_relos
+            );
+        }
         for r in relocations(obj, &p.program) {
             let _ = writeln!(s, "    {r}");
         }

@@ -3,7 +3,7 @@
 //!
 //! Guarantees: every read is bounds-checked; type chains are followed at
 //! most [`MAX_CHAIN`] steps (cycles are errors); sizes use checked
-//! arithmetic. Not here: `.BTF.ext` (func/line info, CO-RE), BTF
+//! arithmetic. `.BTF.ext` is read by [`crate::btf_ext`]. Not here: BTF
 //! validation beyond what map definitions need, dumping types.
 
 use crate::elf::ElfFile;
@@ -136,6 +136,19 @@ impl<'a> Btf<'a> {
         let rest = self.strings.get(off as usize..).unwrap_or_default();
         let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
         core::str::from_utf8(rest.get(..end).unwrap_or_default()).unwrap_or("")
+    }
+
+    /// The NUL-terminated string at `off` of the string table (lossy
+    /// UTF-8), `None` when `off` is outside it or unterminated.
+    pub(crate) fn string(&self, off: u32) -> Option<String> {
+        let rest = self.strings.get(off as usize..)?;
+        let end = rest.iter().position(|b| *b == 0)?;
+        Some(String::from_utf8_lossy(rest.get(..end)?).into_owned())
+    }
+
+    /// Whether `id` is a `BTF_KIND_FUNC` type.
+    pub(crate) fn is_func(&self, id: u32) -> bool {
+        self.ty(id).is_some_and(|t| t.kind == KIND_FUNC)
     }
 
     fn word(&self, t: &Type, idx: usize) -> Option<u32> {

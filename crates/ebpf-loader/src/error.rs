@@ -99,4 +99,14 @@ pub enum LoadError {
         /// The feature.
         what: &'static str,
     },
+    /// The `.BTF.ext` section is malformed.
+    #[error(".BTF.ext {subsection} at offset {offset:#x}: {what}")]
+    BtfExt {
+        /// `header`, `func_info`, `line_info` or `core_relo`.
+        subsection: &'static str,
+        /// Byte offset in `.BTF.ext`.
+        offset: u64,
+        /// What is wrong.
+        what: &'static str,
+    },
 }

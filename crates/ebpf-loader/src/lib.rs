@@ -58,6 +58,20 @@
 //!   Unknown relocation kinds, relocations outside their section or on the
 //!   wrong instruction are [`LoadError::Relocation`].
 //!
+//! * **`.BTF.ext`** (clang `-g`): the header and the `func_info` and
+//!   `line_info` subsections are read (records per ELF section, `insn_off`
+//!   in bytes from the section start; file names and source lines from
+//!   the `.BTF` string table) and carried through linking: each
+//!   [`ObjProgram`] has [`ObjProgram::func_info`] (`(slot, FUNC type id)`)
+//!   and [`ObjProgram::line_info`] ([`LineInfo`]) by slot of the linked
+//!   program, appended subprograms' records shifted to where they were
+//!   placed. `core_relo` records are only counted
+//!   ([`ObjProgram::core_relos`]: present but **not applied**). Malformed
+//!   `.BTF.ext` (bad header, record sizes below the minimum, records past
+//!   their subsection, `insn_off` not an instruction of its section,
+//!   section names that are not code sections, string offsets outside
+//!   `.BTF`, `func_info` type ids that are not `FUNC`) is
+//!   [`LoadError::BtfExt`]; `tests/robustness.rs` mutates it densely.
 //! * **Tags**: each program's [`ObjProgram::tag`] is the tag the kernel
 //!   reports for it once loaded with map fds patched in
 //!   (`bpf_prog_calc_tag`: SHA-256 since Linux 6.18, SHA-1 before, over
@@ -66,10 +80,14 @@
 //!
 //! # What it does not do (yet)
 //!
-//! * **BTF**: only what `.maps` needs is read (header, types, strings,
-//!   type sizes). `.BTF.ext` (func info, line info, CO-RE relocations) is
-//!   ignored, BTF is not validated beyond that, and map-in-map `values`
-//!   members are [`LoadError::Unsupported`].
+//! * **BTF**: only what `.maps` and `.BTF.ext` need is read (header,
+//!   types, strings, type sizes); BTF is not validated beyond that, and
+//!   map-in-map `values` members are [`LoadError::Unsupported`]. Line and
+//!   func info are not checked the way the kernel checks them at load
+//!   (first record at slot 0 of every subprogram, strictly increasing
+//!   offsets) and are not attached to [`Object::functions`]. Unlike
+//!   libbpf, which warns and drops a broken `.BTF.ext`, a malformed one
+//!   fails the load.
 //! * **CO-RE** (`preserve_access_index` field relocations), **externs**
 //!   (`__ksym`, `__kconfig`, kfunc calls: an undefined symbol is an error),
 //!   `.struct_ops`, `.kconfig`, `.addr_space` (arena), map-in-map and
@@ -90,6 +108,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 mod btf;
+mod btf_ext;
 mod dump;
 mod elf;
 mod error;
@@ -98,6 +117,7 @@ mod object;
 mod prog_type;
 mod tag;
 
+pub use btf_ext::LineInfo;
 pub use error::LoadError;
 pub use maps::{BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapDef, MapKind, MapType, internal_map_name};
 pub use object::{

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use ebpf_isa::{Program, RawInsn};
 use goblin::elf::sym::{STB_GLOBAL, STB_WEAK, STT_FUNC};
 
+use crate::btf_ext::{self, BtfExt, LineInfo};
 use crate::elf::{ElfFile, Reloc, Section};
 use crate::error::LoadError;
 use crate::maps::{self, MapDef, MapEntry};
@@ -58,6 +59,26 @@ pub struct ObjProgram {
     /// [`crate::prog_tag`] with [`crate::TagHash::Sha1`] gives older
     /// kernels' tag). `bpftool prog` prints it in hex.
     pub tag: [u8; 8],
+    /// `.BTF.ext` function records: `(slot, BTF FUNC type id)` for the
+    /// entry function and each appended subprogram, by slot of
+    /// [`ObjProgram::program`] (empty without `.BTF.ext`).
+    pub func_info: Vec<(usize, u32)>,
+    /// `.BTF.ext` source-line records, by slot of
+    /// [`ObjProgram::program`], sorted by slot (empty without
+    /// `.BTF.ext`).
+    pub line_info: Vec<LineInfo>,
+    /// Number of CO-RE relocation records (`core_relo`) in this program's
+    /// functions. They are **present but not applied**: field offsets are
+    /// those clang compiled in, which may not match a running kernel.
+    pub core_relos: usize,
+}
+
+/// What [`Linker::link`] produces.
+struct Linked {
+    program: Program,
+    func_info: Vec<(usize, u32)>,
+    line_info: Vec<LineInfo>,
+    core_relos: usize,
 }
 
 /// Any function symbol of the object, linked as if it were an entry
@@ -120,6 +141,7 @@ struct Linker<'e, 'a> {
     map_by_section: BTreeMap<usize, u32>,
     maps_section: Option<usize>,
     btf_maps_section: Option<usize>,
+    ext: BtfExt,
 }
 
 fn slot_offset(slot: usize) -> u64 {
@@ -161,10 +183,14 @@ impl Object {
         let mut functions = Vec::new();
         for (fi, f) in linker.funcs.iter().enumerate() {
             let sec = linker.section(f.sec);
-            let program = linker.link(fi)?;
+            let linked = linker.link(fi)?;
+            let program = linked.program;
             if sec.name != ".text" && f.global {
                 let def = section_def(&sec.name);
                 programs.push(ObjProgram {
+                    func_info: linked.func_info,
+                    line_info: linked.line_info,
+                    core_relos: linked.core_relos,
                     name: f.name.clone(),
                     section: sec.name.clone(),
                     prog_type: def.map_or(ProgramType::UNSPEC, |d| d.prog_type),
@@ -336,6 +362,7 @@ impl<'e, 'a> Linker<'e, 'a> {
             maps: map_entries,
             maps_section,
             btf_maps_section,
+            ext: btf_ext::parse(elf)?,
         })
     }
 
@@ -367,7 +394,7 @@ impl<'e, 'a> Linker<'e, 'a> {
     }
 
     /// Link the function `entry` with everything it reaches.
-    fn link(&self, entry: usize) -> Result<Program, LoadError> {
+    fn link(&self, entry: usize) -> Result<Linked, LoadError> {
         let mut out: Vec<RawInsn> = Vec::new();
         // (function index, base slot in `out`)
         let mut placed: Vec<(usize, usize)> = Vec::new();
@@ -423,11 +450,47 @@ impl<'e, 'a> Linker<'e, 'a> {
             }
         }
         let f = self.func(entry);
-        Program::from_raw(&out).map_err(|source| LoadError::Decode {
+        let program = Program::from_raw(&out).map_err(|source| LoadError::Decode {
             section: f.map_or_else(String::new, |f| self.section(f.sec).name.clone()),
             function: f.map_or_else(String::new, |f| f.name.clone()),
             source,
-        })
+        })?;
+        let mut linked = Linked {
+            program,
+            func_info: Vec::new(),
+            line_info: Vec::new(),
+            core_relos: 0,
+        };
+        for &(fi, base) in &placed {
+            let Some(f) = self.func(fi) else { continue };
+            // Section slot -> linked slot, for slots inside the function.
+            let map = |slot: usize| {
+                let k = slot.checked_sub(f.start).filter(|k| *k < f.len)?;
+                base.checked_add(k)
+            };
+            for &(slot, type_id) in self.ext.func_info.get(&f.sec).into_iter().flatten() {
+                if let Some(idx) = map(slot) {
+                    linked.func_info.push((idx, type_id));
+                }
+            }
+            for l in self.ext.line_info.get(&f.sec).into_iter().flatten() {
+                if let Some(insn_idx) = map(l.slot) {
+                    linked.line_info.push(LineInfo {
+                        insn_idx,
+                        file: l.file.clone(),
+                        line: l.line,
+                        col: l.col,
+                        source_line_text: l.text.clone(),
+                    });
+                }
+            }
+            let relos = self.ext.core_relo.get(&f.sec).into_iter().flatten();
+            let n = relos.filter(|s| map(**s).is_some()).count();
+            linked.core_relos = linked.core_relos.saturating_add(n);
+        }
+        linked.func_info.sort_by_key(|r| r.0);
+        linked.line_info.sort_by_key(|r| r.insn_idx);
+        Ok(linked)
     }
 
     /// Append function `fi` to `out`; returns its base slot.

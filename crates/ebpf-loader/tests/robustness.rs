@@ -137,3 +137,59 @@ fn btf_mutations_never_panic() {
         "only {rejected} BTF mutations were rejected"
     );
 }
+
+/// Dense mutations of `.BTF.ext` (header, record sizes, section name
+/// offsets, counts, `insn_off`, string offsets): every byte of the first
+/// 200 and every 4th after, several values each. Always `Ok` or a typed
+/// error, and the header fields give [`LoadError::BtfExt`].
+#[test]
+fn btf_ext_mutations_never_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/build/compute.v3.o");
+    let bytes = std::fs::read(path).expect("fixture");
+    let elf = goblin::elf::Elf::parse(&bytes).expect("valid fixture");
+    let ext = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".BTF.ext"))
+        .expect(".BTF.ext");
+    let start = ext.sh_offset as usize;
+    let end = start + ext.sh_size as usize;
+    let mut rejected = 0usize;
+    for pos in (start..end).filter(|p| p - start < 200 || p % 4 == 0) {
+        for value in [0x00, 0x01, 0x7f, 0xff, bytes[pos] ^ 0x10, bytes[pos] ^ 0x04] {
+            let mut m = bytes.clone();
+            m[pos] = value;
+            match Object::parse(&m) {
+                Ok(_) => {}
+                Err(LoadError::BtfExt { .. }) => rejected += 1,
+                Err(e) => panic!("mutation at {pos:#x} = {value:#x}: unexpected {e}"),
+            }
+        }
+    }
+    assert!(
+        rejected > 300,
+        "only {rejected} .BTF.ext mutations were rejected"
+    );
+    // Specific header faults.
+    let with = |off: usize, b: &[u8]| {
+        let mut m = bytes.clone();
+        m[start + off..start + off + b.len()].copy_from_slice(b);
+        Object::parse(&m).unwrap_err()
+    };
+    let what = |e: LoadError| match e {
+        LoadError::BtfExt {
+            subsection, what, ..
+        } => (subsection, what),
+        other => panic!("{other}"),
+    };
+    assert_eq!(
+        what(with(0, &[0x9f, 0xec])),
+        ("header", "bad magic (expected 0xeb9f little-endian)")
+    );
+    assert_eq!(what(with(2, &[2])), ("header", "version is not 1"));
+    // func_info_len past the section.
+    assert_eq!(
+        what(with(12, &[0xff, 0xff, 0, 0])),
+        ("func_info", "subsection extends past the section")
+    );
+}
