@@ -144,15 +144,12 @@ fn relocations(obj: &Object, prog: &Program) -> Vec<String> {
 /// instructions, by slot: for each slot where a `.BTF.ext` line record
 /// starts (the last record when several start there),
 /// `; <source line, leading blanks trimmed> [file:F line_num:N line_col:C]`.
-/// Records with an empty source line print nothing, as in bpftool.
+/// An empty source line still prints (`;  [file:...]`), as bpftool's
+/// `btf_dump_linfo_plain` only skips a missing string.
 pub(crate) fn linum_lines(p: &ObjProgram) -> BTreeMap<usize, String> {
     let mut out = BTreeMap::new();
     for l in &p.line_info {
         let text = l.source_line_text.trim_start();
-        if l.source_line_text.is_empty() {
-            out.remove(&l.insn_idx);
-            continue;
-        }
         out.insert(
             l.insn_idx,
             format!(
