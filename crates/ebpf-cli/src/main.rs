@@ -116,6 +116,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `ebpf disasm x.o | head`: the reader left; that is not an error.
+        Err(e) if is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ebpf: error: {e}");
             ExitCode::FAILURE
@@ -210,4 +212,10 @@ fn disasm_one(stdout: &mut impl Write, prog: &ebpf_isa::Program, syntax: OutSynt
         OutSyntax::Ubpf => write!(stdout, "{}", ebpf_isa::ubpf::disassemble(prog))?,
     }
     Ok(())
+}
+
+/// Whether `e` is a write to a closed pipe.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
