@@ -266,12 +266,7 @@ impl Unit<'_> {
                 src,
                 off,
             } => {
-                let code = match size {
-                    Size::B => LDX8,
-                    Size::H => LDX16,
-                    Size::W => LDX32,
-                    Size::DW => LDX64,
-                };
+                let code = by_size(size, [LDX8, LDX16, LDX32, LDX64]);
                 Op::new(code, n(dst), n(src), off, 0)
             }
             Insn::LoadSx {
@@ -280,13 +275,8 @@ impl Unit<'_> {
                 src,
                 off,
             } => {
-                let code = match size {
-                    Size::B => LDXS8,
-                    Size::H => LDXS16,
-                    Size::W => LDXS32,
-                    // Not produced by the decoder; a 64-bit load needs no extension.
-                    Size::DW => LDX64,
-                };
+                // The decoder never produces a 64-bit LoadSx; it needs no extension.
+                let code = by_size(size, [LDXS8, LDXS16, LDXS32, LDX64]);
                 Op::new(code, n(dst), n(src), off, 0)
             }
             Insn::Store {
@@ -295,12 +285,7 @@ impl Unit<'_> {
                 off,
                 src: Operand::Imm(k),
             } => {
-                let code = match size {
-                    Size::B => ST8,
-                    Size::H => ST16,
-                    Size::W => ST32,
-                    Size::DW => ST64,
-                };
+                let code = by_size(size, [ST8, ST16, ST32, ST64]);
                 Op::new(code, n(dst), 0, off, k)
             }
             Insn::Store {
@@ -315,12 +300,7 @@ impl Unit<'_> {
                 src,
                 off,
             } => {
-                let code = match size {
-                    Size::B => STX8,
-                    Size::H => STX16,
-                    Size::W => STX32,
-                    Size::DW => STX64,
-                };
+                let code = by_size(size, [STX8, STX16, STX32, STX64]);
                 Op::new(code, n(dst), n(src), off, 0)
             }
             Insn::Atomic {
@@ -559,6 +539,16 @@ pub(crate) fn compile(programs: &[Program]) -> Result<(Vec<Op>, Vec<ProgInfo>), 
     // Sentinel: ends the array (the fast loop bails on it).
     ops.push(Op::new(SENTINEL, 0, 0, 0, 0));
     Ok((ops, infos))
+}
+
+/// The op code for an access of `size`, from `[byte, half, word, double]`.
+fn by_size(size: Size, codes: [u8; 4]) -> u8 {
+    match size {
+        Size::B => codes[0],
+        Size::H => codes[1],
+        Size::W => codes[2],
+        Size::DW => codes[3],
+    }
 }
 
 #[cfg(test)]
