@@ -249,6 +249,16 @@ pub(crate) fn describe(obj: &Object) -> String {
                 .as_ref()
                 .map_or_else(String::new, |d| format!(", {} bytes initialised", d.len()))
         );
+        if let Some(inner) = &m.inner {
+            let _ = writeln!(
+                s,
+                "    inner map: type {}, key {}, value {}, max_entries {}, flags {:#x}",
+                inner.map_type, inner.key_size, inner.value_size, inner.max_entries, inner.flags
+            );
+        }
+        for (slot, init) in &m.init {
+            let _ = writeln!(s, "    values[{slot}] = {init}");
+        }
     }
     s
 }

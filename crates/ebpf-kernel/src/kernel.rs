@@ -198,6 +198,12 @@ impl Kernel {
         prog::load(&load)
     }
 
+    /// `BPF_BTF_LOAD` of a raw `.BTF` blob (header, types, strings), with
+    /// the kernel's BTF log when it refuses.
+    pub fn btf_load(&self, btf: &[u8]) -> Result<crate::BtfFd, crate::BtfLoadFailure> {
+        crate::btf::load(btf)
+    }
+
     /// `BPF_MAP_CREATE`.
     pub fn map_create(&self, create: MapCreate<'_>) -> Result<MapFd, Error> {
         map::create(&create)

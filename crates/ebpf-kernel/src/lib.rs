@@ -62,6 +62,7 @@
 //! when a test needs them.
 #![deny(unsafe_code)]
 
+mod btf;
 mod consts;
 mod errno;
 mod error;
@@ -72,6 +73,7 @@ mod prog;
 #[allow(unsafe_code)]
 mod sys;
 
+pub use btf::{BtfFd, BtfLoadFailure};
 pub use consts::{
     AttachType, Cmd, LogLevel, MapFlags, MapType, ProgFlags, ProgType, UpdateFlags, XdpAction,
 };
@@ -81,5 +83,6 @@ pub use kernel::{Kernel, TestRun, TestRunOverhead, TestRunResult, Unavailable, p
 pub use log::{VerifierLog, VerifierStats};
 pub use map::{MapCreate, MapFd};
 pub use prog::{
-    DEFAULT_LOG_SIZE, LoadFailure, LoadedProg, MAX_LOG_SIZE, MIN_LOG_SIZE, ProgInfo, ProgLoad,
+    BpfFuncInfo, BpfLineInfo, DEFAULT_LOG_SIZE, LoadFailure, LoadedProg, MAX_LOG_SIZE,
+    MIN_LOG_SIZE, ProgInfo, ProgLoad,
 };

@@ -69,6 +69,39 @@ pub struct ProgLoad<'a> {
     /// `fd_array_cnt = 0` (the classic meaning: the kernel reads only the
     /// entries the program names).
     pub fd_array: &'a [BorrowedFd<'a>],
+    /// `prog_btf_fd`: the program's BTF ([`crate::Kernel::btf_load`]), which
+    /// `func_info` and `line_info` refer to. Required by the kernel for
+    /// programs that take a function's address (`bpf_loop` callbacks).
+    pub prog_btf_fd: Option<BorrowedFd<'a>>,
+    /// `func_info`: one record per function (subprogram), in order, the
+    /// first at slot 0.
+    pub func_info: &'a [BpfFuncInfo],
+    /// `line_info`: source lines by slot, increasing.
+    pub line_info: &'a [BpfLineInfo],
+}
+
+/// `struct bpf_func_info`: the BTF `FUNC` type of the function starting at
+/// slot `insn_off`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct BpfFuncInfo {
+    /// Slot where the function starts.
+    pub insn_off: u32,
+    /// Its `BTF_KIND_FUNC` type id.
+    pub type_id: u32,
+}
+
+/// `struct bpf_line_info`: the source line of slot `insn_off`, as offsets
+/// into the BTF string table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct BpfLineInfo {
+    /// Slot.
+    pub insn_off: u32,
+    /// File name (BTF string offset).
+    pub file_name_off: u32,
+    /// Source line text (BTF string offset).
+    pub line_off: u32,
+    /// `line << 10 | column`.
+    pub line_col: u32,
 }
 
 impl Default for ProgLoad<'_> {
@@ -84,6 +117,9 @@ impl Default for ProgLoad<'_> {
             kern_version: 0,
             prog_flags: ProgFlags::NONE,
             fd_array: &[],
+            prog_btf_fd: None,
+            func_info: &[],
+            line_info: &[],
         }
     }
 }
@@ -204,6 +240,16 @@ pub(crate) fn load(req: &ProgLoad<'_>) -> Result<LoadedProg, LoadFailure> {
     let license = CString::new(req.license).map_err(|_| bad("license", "contains NUL"))?;
     let insns: Vec<[u8; 8]> = req.insns.iter().map(|i| i.to_bytes()).collect();
     let fd_array: Vec<RawFd> = req.fd_array.iter().map(AsRawFd::as_raw_fd).collect();
+    let func_info: Vec<[u32; 2]> = req
+        .func_info
+        .iter()
+        .map(|f| [f.insn_off, f.type_id])
+        .collect();
+    let line_info: Vec<[u32; 4]> = req
+        .line_info
+        .iter()
+        .map(|l| [l.insn_off, l.file_name_off, l.line_off, l.line_col])
+        .collect();
     let mut args = sys::ProgLoadArgs {
         prog_type: req.prog_type.0,
         expected_attach_type: req.expected_attach_type.0,
@@ -214,6 +260,12 @@ pub(crate) fn load(req: &ProgLoad<'_>) -> Result<LoadedProg, LoadFailure> {
         prog_flags: req.prog_flags.bits(),
         prog_name,
         fd_array: &fd_array,
+        // A valid fd is never negative.
+        prog_btf_fd: req
+            .prog_btf_fd
+            .map_or(0, |fd| fd.as_raw_fd().cast_unsigned()),
+        func_info: &func_info,
+        line_info: &line_info,
     };
     let first_size = match req.log_size {
         0 => DEFAULT_LOG_SIZE,

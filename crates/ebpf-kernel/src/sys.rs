@@ -82,6 +82,28 @@ const _: () = {
     assert!(offset_of!(ProgLoadAttr, fd_array_cnt) == 148);
 };
 
+/// `BPF_BTF_LOAD`, up to `btf_token_fd` (Linux 6.9).
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    /// Output: the log size the kernel needed.
+    btf_log_true_size: u32,
+    btf_flags: u32,
+    btf_token_fd: i32,
+}
+
+const _: () = {
+    assert!(size_of::<BtfLoadAttr>() == 40);
+    assert!(offset_of!(BtfLoadAttr, btf_size) == 16);
+    assert!(offset_of!(BtfLoadAttr, btf_log_true_size) == 28);
+    assert!(offset_of!(BtfLoadAttr, btf_token_fd) == 36);
+};
+
 /// `BPF_MAP_CREATE`, up to `map_token_fd` (Linux 6.9).
 #[repr(C)]
 #[derive(Default)]
@@ -335,6 +357,12 @@ pub(crate) struct ProgLoadArgs<'a> {
     /// NUL-padded; at most 15 bytes of name.
     pub(crate) prog_name: [u8; 16],
     pub(crate) fd_array: &'a [RawFd],
+    /// `prog_btf_fd` (0: none).
+    pub(crate) prog_btf_fd: u32,
+    /// `bpf_func_info` records, 8 bytes each.
+    pub(crate) func_info: &'a [[u32; 2]],
+    /// `bpf_line_info` records, 16 bytes each.
+    pub(crate) line_info: &'a [[u32; 4]],
 }
 
 /// What one `BPF_PROG_LOAD` attempt returned.
@@ -350,7 +378,24 @@ pub(crate) fn prog_load(args: &ProgLoadArgs<'_>, log: &mut [u8]) -> Result<ProgL
     let insn_cnt = len_u32(args.insns.len(), "instruction count")?;
     let log_size = len_u32(log.len(), "log buffer")?;
     let _ = len_u32(args.fd_array.len(), "fd_array")?;
+    let func_info_cnt = len_u32(args.func_info.len(), "func_info")?;
+    let line_info_cnt = len_u32(args.line_info.len(), "line_info")?;
     let mut attr = ProgLoadAttr {
+        prog_btf_fd: args.prog_btf_fd,
+        func_info_rec_size: if func_info_cnt == 0 { 0 } else { 8 },
+        func_info: if args.func_info.is_empty() {
+            0
+        } else {
+            args.func_info.as_ptr() as u64
+        },
+        func_info_cnt,
+        line_info_rec_size: if line_info_cnt == 0 { 0 } else { 16 },
+        line_info: if args.line_info.is_empty() {
+            0
+        } else {
+            args.line_info.as_ptr() as u64
+        },
+        line_info_cnt,
         prog_type: args.prog_type,
         insn_cnt,
         insns: if args.insns.is_empty() {
@@ -378,11 +423,43 @@ pub(crate) fn prog_load(args: &ProgLoadArgs<'_>, log: &mut [u8]) -> Result<ProgL
     // only read. `log_buf` is `log`, exclusively borrowed, `log_size` bytes
     // long; the kernel writes at most `log_size` bytes there. `fd_array`
     // is only read, at indices the program names; a bad index reads our
-    // memory or faults (EFAULT), it never writes.
+    // memory or faults (EFAULT), it never writes. `func_info` and
+    // `line_info` point to `*_cnt` records of `*_rec_size` bytes (8 and 16:
+    // `[u32; 2]` and `[u32; 4]`), borrowed from `args`, only read.
     let ret = unsafe { sys_bpf(Cmd::PROG_LOAD, &mut attr) };
     Ok(ProgLoadOutcome {
         result: ret.map(owned),
         log_true_size: attr.log_true_size,
+    })
+}
+
+/// What one `BPF_BTF_LOAD` attempt returned.
+pub(crate) struct BtfLoadOutcome {
+    pub(crate) result: Result<OwnedFd, Errno>,
+    /// `btf_log_true_size` as the kernel wrote it back.
+    pub(crate) log_true_size: u32,
+}
+
+/// One `BPF_BTF_LOAD` of `btf`, the log (level 1 when `log` is not empty)
+/// written into `log`.
+pub(crate) fn btf_load(btf: &[u8], log: &mut [u8]) -> Result<BtfLoadOutcome, Error> {
+    let btf_size = len_u32(btf.len(), "BTF")?;
+    let btf_log_size = len_u32(log.len(), "log buffer")?;
+    let mut attr = BtfLoadAttr {
+        btf: ptr_of(btf),
+        btf_log_buf: mut_ptr_of(log),
+        btf_size,
+        btf_log_size,
+        btf_log_level: u32::from(!log.is_empty()),
+        ..BtfLoadAttr::default()
+    };
+    // SAFETY: `btf` points to `btf_size` bytes borrowed for this call and
+    // only read; `btf_log_buf` is `log`, exclusively borrowed and
+    // `btf_log_size` bytes long, the most the kernel writes there.
+    let ret = unsafe { sys_bpf(Cmd::BTF_LOAD, &mut attr) };
+    Ok(BtfLoadOutcome {
+        result: ret.map(owned),
+        log_true_size: attr.btf_log_true_size,
     })
 }
 

@@ -10,6 +10,11 @@ use crate::elf::ElfFile;
 use crate::error::LoadError;
 use crate::maps::{MapDef, MapEntry, MapKind, MapType};
 
+/// `BPF_MAP_TYPE_ARRAY_OF_MAPS` and `BPF_MAP_TYPE_HASH_OF_MAPS`.
+const MAP_OF_MAPS: [MapType; 2] = [MapType(12), MapType(13)];
+/// `BPF_MAP_TYPE_PROG_ARRAY`.
+const PROG_ARRAY: MapType = MapType(3);
+
 /// Longest typedef/modifier/pointer chain followed.
 const MAX_CHAIN: usize = 32;
 
@@ -39,6 +44,8 @@ const KIND_ENUM64: u32 = 19;
 struct Type {
     name_off: u32,
     kind: u32,
+    /// `kind_flag` (bit 31 of `info`): struct member offsets are bitfields.
+    kflag: bool,
     vlen: usize,
     /// `size` or `type`, depending on the kind.
     size_or_type: u32,
@@ -115,6 +122,7 @@ impl<'a> Btf<'a> {
             types.push(Type {
                 name_off,
                 kind,
+                kflag: info >> 31 != 0,
                 vlen,
                 size_or_type,
                 extra,
@@ -241,7 +249,8 @@ pub(crate) fn has_global_var(elf: &ElfFile<'_>, section: &str) -> bool {
 }
 
 /// BTF-defined maps: each variable of the `.maps` DATASEC whose type is a
-/// struct of `__uint`/`__type` members, tied to its symbol by name.
+/// struct of `__uint`/`__type`/`__array` members, tied to its symbol by
+/// name.
 pub(crate) fn btf_maps(elf: &ElfFile<'_>, maps_sec: usize) -> Result<Vec<MapEntry>, LoadError> {
     let Some(btf_sec) = elf.sections.iter().find(|s| s.name == ".BTF") else {
         return Err(LoadError::Unsupported {
@@ -266,76 +275,206 @@ pub(crate) fn btf_maps(elf: &ElfFile<'_>, maps_sec: usize) -> Result<Vec<MapEntr
             return Err(err("BTF .maps entry is not a variable"));
         };
         let name = btf.name(var.name_off).to_owned();
-        let map_err = |what| LoadError::Map {
-            section: ".maps".into(),
-            name: name.clone(),
-            offset: 0,
-            what,
-        };
-        let Some((_, def)) = btf
-            .skip_mods(var.size_or_type)
-            .filter(|(_, t)| t.kind == KIND_STRUCT)
-        else {
-            return Err(map_err("BTF map definition is not a struct"));
-        };
-        let mut m = MapDef {
-            name: name.clone(),
-            kind: MapKind::Btf,
-            section: ".maps".into(),
-            map_type: MapType::UNSPEC,
-            key_size: 0,
-            value_size: 0,
-            max_entries: 0,
-            flags: 0,
-            pinning: 0,
-            data: None,
-        };
-        for j in 0..def.vlen {
-            let w = j.checked_mul(3);
-            let member_name = w.and_then(|w| btf.word(def, w));
-            let member_type = w.and_then(|w| btf.word(def, w.checked_add(1)?));
-            let (Some(mname), Some(mtype)) = (member_name, member_type) else {
-                return Err(map_err("BTF map struct truncated"));
-            };
-            let field = btf.name(mname);
-            let uint = || {
-                btf.uint_member(mtype)
-                    .ok_or_else(|| map_err("member is not __uint(name, N)"))
-            };
-            let size = || {
-                btf.type_member(mtype)
-                    .ok_or_else(|| map_err("member is not __type(name, T) with a sized T"))
-            };
-            match field {
-                "type" => m.map_type = MapType(uint()?),
-                "max_entries" => m.max_entries = uint()?,
-                "map_flags" => m.flags = uint()?,
-                "pinning" => m.pinning = uint()?,
-                "key_size" => m.key_size = uint()?,
-                "value_size" => m.value_size = uint()?,
-                "key" => m.key_size = size()?,
-                "value" => m.value_size = size()?,
-                "numa_node" | "map_extra" => {
-                    uint()?;
-                }
-                _ => {
-                    return Err(LoadError::Unsupported {
-                        section: ".maps".into(),
-                        what: "BTF map member other than type, key, value, key_size, value_size, \
-                               max_entries, map_flags, pinning, numa_node, map_extra",
-                    });
-                }
-            }
-        }
+        let (def, values_offset) = map_def(&btf, var.size_or_type, &name, false)?;
         let symbol = elf
             .symbols
             .iter()
             .position(|s| s.section == Some(maps_sec) && s.name == name);
         out.push(MapEntry {
-            def: m,
+            def,
             symbol,
             section: None,
+            values_offset,
         });
     }
     Ok(out)
+}
+
+/// The map definition struct `type_id` (of the map named `name`), and the
+/// byte offset of its `values` member if it has one. `inner`: this is the
+/// `values` type of a map-in-map (which cannot have `values` itself).
+fn map_def(
+    btf: &Btf<'_>,
+    type_id: u32,
+    name: &str,
+    inner: bool,
+) -> Result<(MapDef, Option<u64>), LoadError> {
+    let map_err = |what| LoadError::Map {
+        section: ".maps".into(),
+        name: name.to_owned(),
+        offset: 0,
+        what,
+    };
+    let Some((_, def)) = btf
+        .skip_mods(type_id)
+        .filter(|(_, t)| t.kind == KIND_STRUCT)
+    else {
+        return Err(map_err("BTF map definition is not a struct"));
+    };
+    let mut m = MapDef {
+        name: name.to_owned(),
+        kind: MapKind::Btf,
+        section: ".maps".into(),
+        map_type: MapType::UNSPEC,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        flags: 0,
+        pinning: 0,
+        data: None,
+        inner: None,
+        init: Vec::new(),
+    };
+    let mut values = None;
+    for j in 0..def.vlen {
+        let w = j.checked_mul(3);
+        let member_name = w.and_then(|w| btf.word(def, w));
+        let member_type = w.and_then(|w| btf.word(def, w.checked_add(1)?));
+        let member_off = w.and_then(|w| btf.word(def, w.checked_add(2)?));
+        let (Some(mname), Some(mtype), Some(moff)) = (member_name, member_type, member_off) else {
+            return Err(map_err("BTF map struct truncated"));
+        };
+        let field = btf.name(mname);
+        let uint = || {
+            btf.uint_member(mtype)
+                .ok_or_else(|| map_err("member is not __uint(name, N)"))
+        };
+        let size = || {
+            btf.type_member(mtype)
+                .ok_or_else(|| map_err("member is not __type(name, T) with a sized T"))
+        };
+        match field {
+            "type" => m.map_type = MapType(uint()?),
+            "max_entries" => m.max_entries = uint()?,
+            "map_flags" => m.flags = uint()?,
+            "pinning" => m.pinning = uint()?,
+            "key_size" => m.key_size = uint()?,
+            "value_size" => m.value_size = uint()?,
+            "key" => m.key_size = size()?,
+            "value" => m.value_size = size()?,
+            "numa_node" | "map_extra" => {
+                uint()?;
+            }
+            "values" if inner => {
+                return Err(map_err("the inner map of a map-in-map has `values` itself"));
+            }
+            "values" => {
+                // With kind_flag the offset's low 24 bits are the bit offset.
+                let bits = if def.kflag { moff & 0x00ff_ffff } else { moff };
+                if bits % 8 != 0 {
+                    return Err(map_err("`values` member is not byte-aligned"));
+                }
+                values = Some((u64::from(bits / 8), mtype));
+            }
+            _ => {
+                return Err(LoadError::Unsupported {
+                    section: ".maps".into(),
+                    what: "BTF map member other than type, key, value, key_size, value_size, \
+                           max_entries, map_flags, pinning, numa_node, map_extra, values",
+                });
+            }
+        }
+    }
+    let Some((offset, vtype)) = values else {
+        return Ok((m, None));
+    };
+    // `__array(values, T)` is `typeof(T) *values[]`: an array of pointers.
+    let target = btf
+        .skip_mods(vtype)
+        .filter(|(_, t)| t.kind == KIND_ARRAY)
+        .and_then(|(_, arr)| btf.word(arr, 0))
+        .and_then(|elem| btf.skip_mods(elem))
+        .filter(|(_, t)| t.kind == KIND_PTR)
+        .and_then(|(_, ptr)| btf.skip_mods(ptr.size_or_type));
+    match target {
+        Some((id, t)) if t.kind == KIND_STRUCT && MAP_OF_MAPS.contains(&m.map_type) => {
+            let (inner_def, _) = map_def(btf, id, &format!("{name}.inner"), true)?;
+            m.inner = Some(Box::new(inner_def));
+            // The value of a map-in-map is a map fd: libbpf's implicit size.
+            if m.value_size == 0 {
+                m.value_size = 4;
+            }
+        }
+        Some((_, t)) if t.kind == KIND_FUNC_PROTO && m.map_type == PROG_ARRAY => {
+            if m.value_size == 0 {
+                m.value_size = 4;
+            }
+        }
+        _ => {
+            return Err(map_err(
+                "`values` must be __array(values, struct map) in a map-in-map or \
+                 __array(values, function type) in a program array",
+            ));
+        }
+    }
+    Ok((m, Some(offset)))
+}
+
+/// The `.BTF` section with what clang leaves for the loader filled in, as
+/// libbpf does before `BPF_BTF_LOAD`: each `DATASEC`'s size is its ELF
+/// section's size, and each of its variables' offsets is the value of the
+/// symbol of that name in that section. `DATASEC`s of sections the object
+/// does not have (and variables without a symbol) are left as they are;
+/// the kernel then says what it dislikes. `None` without `.BTF`.
+pub(crate) fn btf_for_kernel(elf: &ElfFile<'_>) -> Result<Option<Vec<u8>>, LoadError> {
+    let Some(sec) = elf.sections.iter().find(|s| s.name == ".BTF") else {
+        return Ok(None);
+    };
+    let btf = Btf::parse(sec.data)?;
+    let mut out = sec.data.to_vec();
+    // `Btf::parse` checked the header; the type section starts here.
+    let types_start = u32_at(sec.data, 4)
+        .zip(u32_at(sec.data, 8))
+        .and_then(|(hdr, off)| (hdr as usize).checked_add(off as usize))
+        .ok_or_else(|| err("BTF header truncated"))?;
+    let mut put = |at: usize, value: u32| -> Result<(), LoadError> {
+        let pos = types_start
+            .checked_add(at)
+            .ok_or_else(|| err("BTF type out of bounds"))?;
+        let slot = pos
+            .checked_add(4)
+            .and_then(|end| out.get_mut(pos..end))
+            .ok_or_else(|| err("BTF type out of bounds"))?;
+        slot.copy_from_slice(&value.to_le_bytes());
+        Ok(())
+    };
+    for t in btf.types.iter().filter(|t| t.kind == KIND_DATASEC) {
+        let name = btf.name(t.name_off);
+        let Some((sec_idx, elf_sec)) = elf
+            .sections
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name == name)
+        else {
+            continue;
+        };
+        let size = u32::try_from(elf_sec.size).map_err(|_| err("DATASEC section over 4 GiB"))?;
+        // `size` is the third word of the common header, just before `extra`.
+        put(t.extra.checked_sub(4).ok_or_else(|| err("BTF type"))?, size)?;
+        for i in 0..t.vlen {
+            let Some(var_id) = i.checked_mul(3).and_then(|w| btf.word(t, w)) else {
+                return Err(err("BTF DATASEC truncated"));
+            };
+            let Some(var) = btf.ty(var_id).filter(|v| v.kind == KIND_VAR) else {
+                continue;
+            };
+            let var_name = btf.name(var.name_off);
+            let Some(sym) = elf
+                .symbols
+                .iter()
+                .find(|s| s.section == Some(sec_idx) && s.name == var_name)
+            else {
+                continue;
+            };
+            let offset = u32::try_from(sym.value).map_err(|_| err("variable offset over 4 GiB"))?;
+            // var_secinfo: type, offset, size; offset is word 1 of entry i.
+            let at = i
+                .checked_mul(12)
+                .and_then(|o| o.checked_add(4))
+                .and_then(|o| t.extra.checked_add(o))
+                .ok_or_else(|| err("BTF DATASEC truncated"))?;
+            put(at, offset)?;
+        }
+    }
+    Ok(Some(out))
 }

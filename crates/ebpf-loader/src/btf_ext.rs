@@ -42,6 +42,12 @@ pub struct LineInfo {
     pub col: u32,
     /// The source line's text, as stored in `.BTF` (not trimmed).
     pub source_line_text: String,
+    /// Offset of the file name in the `.BTF` string table
+    /// (`bpf_line_info.file_name_off`, for handing the record to a kernel).
+    pub file_name_off: u32,
+    /// Offset of the source line in the `.BTF` string table
+    /// (`bpf_line_info.line_off`).
+    pub line_off: u32,
 }
 
 /// A line record in section coordinates (slot of its ELF section).
@@ -52,6 +58,8 @@ pub(crate) struct SecLine {
     pub(crate) line: u32,
     pub(crate) col: u32,
     pub(crate) text: String,
+    pub(crate) file_name_off: u32,
+    pub(crate) line_off: u32,
 }
 
 /// Parsed `.BTF.ext` records, by ELF section index, each list in file
@@ -185,7 +193,8 @@ pub(crate) fn parse(elf: &ElfFile<'_>) -> Result<BtfExt, LoadError> {
                         out.func_info.entry(sec).or_default().push((slot, type_id));
                     }
                     "line_info" => {
-                        let (file, text) = (btf.string(w(1)?), btf.string(w(2)?));
+                        let (file_name_off, line_off) = (w(1)?, w(2)?);
+                        let (file, text) = (btf.string(file_name_off), btf.string(line_off));
                         let (Some(file), Some(text)) = (file, text) else {
                             return Err(err(
                                 name,
@@ -200,6 +209,8 @@ pub(crate) fn parse(elf: &ElfFile<'_>) -> Result<BtfExt, LoadError> {
                             line: line_col >> 10,
                             col: line_col & 0x3ff,
                             text,
+                            file_name_off,
+                            line_off,
                         });
                     }
                     _ => out.core_relo.entry(sec).or_default().push(slot),

@@ -35,6 +35,20 @@ impl fmt::Display for Object {
             if m.pinning != 0 {
                 writeln!(f, "    pinning {}", m.pinning)?;
             }
+            if let Some(inner) = &m.inner {
+                writeln!(
+                    f,
+                    "    inner: type {} key_size {} value_size {} max_entries {} flags {:#x}",
+                    inner.map_type,
+                    inner.key_size,
+                    inner.value_size,
+                    inner.max_entries,
+                    inner.flags
+                )?;
+            }
+            for (slot, init) in &m.init {
+                writeln!(f, "    values[{slot}] = {init}")?;
+            }
             if let Some(data) = &m.data {
                 for chunk in data.chunks(16) {
                     write!(f, "    data:")?;

@@ -54,7 +54,11 @@
 //!   variable (`off` = symbol value + the instruction's immediate).
 //!   BTF-defined maps in `.maps` (`__uint(type/max_entries/map_flags/
 //!   pinning/key_size/value_size, N)`, `__type(key/value, T)`) are read
-//!   from `.BTF` and referenced the same way.
+//!   from `.BTF` and referenced the same way. `__array(values, T)` makes a
+//!   map-in-map (`T` a map definition: [`MapDef::inner`], the template) or
+//!   a program array (`T` a function type); the slots the object fills
+//!   (`.values = { [i] = &x }`, `R_BPF_64_ABS64` relocations in `.maps`)
+//!   are [`MapDef::init`] ([`MapInit::Map`] or [`MapInit::Program`]).
 //!   Unknown relocation kinds, relocations outside their section or on the
 //!   wrong instruction are [`LoadError::Relocation`].
 //!
@@ -81,8 +85,11 @@
 //! # What it does not do (yet)
 //!
 //! * **BTF**: only what `.maps` and `.BTF.ext` need is read (header,
-//!   types, strings, type sizes); BTF is not validated beyond that, and
-//!   map-in-map `values` members are [`LoadError::Unsupported`]. Line and
+//!   types, strings, type sizes); BTF is not validated beyond that.
+//!   [`Object::btf`] is the section with `DATASEC` sizes and variable
+//!   offsets filled in (libbpf's fixup), which the kernel accepts for every
+//!   fixture; libbpf's other rewrites for old kernels (sanitizing kinds a
+//!   kernel lacks) are not done. Line and
 //!   func info are not checked the way the kernel checks them at load
 //!   (first record at slot 0 of every subprogram, strictly increasing
 //!   offsets) and are not attached to [`Object::functions`]. Unlike
@@ -90,9 +97,9 @@
 //!   fails the load.
 //! * **CO-RE** (`preserve_access_index` field relocations), **externs**
 //!   (`__ksym`, `__kconfig`, kfunc calls: an undefined symbol is an error),
-//!   `.struct_ops`, `.kconfig`, `.addr_space` (arena), map-in-map and
-//!   `.rel` relocations *inside* data sections (pointers in `.data`) are
-//!   not handled.
+//!   `.struct_ops`, `.kconfig`, `.addr_space` (arena) and `.rel`
+//!   relocations *inside* data sections (pointers in `.data`) are not
+//!   handled.
 //! * Internal map flags follow libbpf on a current kernel, without
 //!   feature probing: `BPF_F_RDONLY_PROG` for `.rodata*`, and
 //!   `BPF_F_MMAPABLE` when the section's BTF DATASEC has a non-static
@@ -119,7 +126,9 @@ mod tag;
 
 pub use btf_ext::LineInfo;
 pub use error::LoadError;
-pub use maps::{BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapDef, MapKind, MapType, internal_map_name};
+pub use maps::{
+    BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, MapDef, MapInit, MapKind, MapType, internal_map_name,
+};
 pub use object::{
     ObjFunction, ObjProgram, Object, R_BPF_64_32, R_BPF_64_64, R_BPF_64_ABS32, R_BPF_64_ABS64,
     R_BPF_64_NODYLD32, R_BPF_NONE,

@@ -143,6 +143,32 @@ pub struct MapDef {
     /// section bytes). `None` for user maps and for `.bss`, whose value is
     /// all zeros (`value_size` bytes).
     pub data: Option<Vec<u8>>,
+    /// The inner map of a map-in-map (`__array(values, struct inner)`):
+    /// the template its values must match. `None` otherwise.
+    pub inner: Option<Box<MapDef>>,
+    /// Slots filled from the object (`.values = { [i] = &x }` in a BTF map
+    /// definition, relocations in `.maps`): `(slot, what goes there)`,
+    /// sorted by slot.
+    pub init: Vec<(u32, MapInit)>,
+}
+
+/// What an initialised slot of a map-in-map or program array holds.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum MapInit {
+    /// The map at this index of [`crate::Object::maps`].
+    Map(usize),
+    /// The program whose entry function has this name
+    /// ([`crate::Object::program`]).
+    Program(String),
+}
+
+impl fmt::Display for MapInit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapInit::Map(i) => write!(f, "map[{i}]"),
+            MapInit::Program(name) => write!(f, "program {name}"),
+        }
+    }
 }
 
 /// A map plus the symbol or section relocations refer to it by.
@@ -152,6 +178,9 @@ pub(crate) struct MapEntry {
     pub(crate) symbol: Option<usize>,
     /// Section index (global data maps).
     pub(crate) section: Option<usize>,
+    /// Byte offset of the `values` member in a BTF map definition
+    /// (map-in-map, program array), where `.maps` relocations fill slots.
+    pub(crate) values_offset: Option<u64>,
 }
 
 fn u32_at(record: &[u8], off: usize) -> u32 {
@@ -247,9 +276,12 @@ pub(crate) fn legacy_maps(elf: &ElfFile<'_>, sec_idx: usize) -> Result<Vec<MapEn
                 flags: u32_at(bytes, 16),
                 pinning: 0,
                 data: None,
+                inner: None,
+                init: Vec::new(),
             },
             symbol: Some(index),
             section: None,
+            values_offset: None,
         });
     }
     Ok(out)
@@ -342,9 +374,12 @@ pub(crate) fn data_map(
             flags,
             pinning: 0,
             data: (!sec.is_nobits()).then(|| sec.data.to_vec()),
+            inner: None,
+            init: Vec::new(),
         },
         symbol: None,
         section: Some(sec_idx),
+        values_offset: None,
     }))
 }
 

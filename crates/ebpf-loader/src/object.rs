@@ -113,6 +113,13 @@ pub struct Object {
     /// Every function symbol, each linked as its own entry, in section
     /// order then address order.
     pub functions: Vec<ObjFunction>,
+    /// The `.BTF` section (header, types, strings): what
+    /// [`ObjProgram::func_info`] type ids and [`LineInfo`] string offsets
+    /// refer to, ready for the kernel's `BPF_BTF_LOAD`, with `DATASEC`
+    /// sizes and variable offsets filled in from the ELF sections and
+    /// symbols as libbpf does (clang leaves them 0). `None` without `.BTF`
+    /// (objects built without `-g`).
+    pub btf: Option<Vec<u8>>,
 }
 
 /// A function symbol's slot range in its section.
@@ -215,6 +222,7 @@ impl Object {
             maps: linker.maps.into_iter().map(|m| m.def).collect(),
             programs,
             functions,
+            btf: crate::btf::btf_for_kernel(&elf)?,
         })
     }
 
@@ -229,6 +237,95 @@ impl Object {
     pub fn function(&self, name: &str) -> Option<&ObjFunction> {
         self.functions.iter().find(|p| p.name == name)
     }
+}
+
+/// Fill [`MapDef::init`] from the relocations in `.maps` (section index
+/// `maps_sec`): each names the map or program that goes into one slot of a
+/// map-in-map or program array's `values`.
+fn map_slot_inits(
+    elf: &ElfFile<'_>,
+    maps_sec: usize,
+    entries: &mut [MapEntry],
+) -> Result<(), LoadError> {
+    let Some(list) = elf.relocs.get(maps_sec) else {
+        return Ok(());
+    };
+    for r in list {
+        let target = elf.symbols.get(r.symbol);
+        let err = |what| LoadError::Relocation {
+            section: ".maps".into(),
+            offset: r.offset,
+            kind: r.kind,
+            symbol: target.map_or_else(String::new, |s| s.name.clone()),
+            what,
+        };
+        if r.kind == R_BPF_NONE {
+            continue;
+        }
+        if r.kind != R_BPF_64_ABS64 {
+            return Err(err("relocation type not supported in .maps"));
+        }
+        let Some(target) = target else {
+            return Err(err("relocation names no symbol"));
+        };
+        // The map whose definition holds the relocated bytes.
+        let holder = entries.iter().position(|e| {
+            e.symbol.and_then(|i| elf.symbols.get(i)).is_some_and(|s| {
+                s.value <= r.offset
+                    && s.value
+                        .checked_add(s.size)
+                        .is_some_and(|end| r.offset < end)
+            })
+        });
+        let Some(holder) = holder else {
+            return Err(err("relocation outside every map definition"));
+        };
+        let sym_value = entries
+            .get(holder)
+            .and_then(|e| e.symbol)
+            .and_then(|i| elf.symbols.get(i))
+            .map_or(0, |s| s.value);
+        let Some(values_off) = entries.get(holder).and_then(|e| e.values_offset) else {
+            return Err(err("relocation in a map definition without `values`"));
+        };
+        let rel = r
+            .offset
+            .checked_sub(sym_value)
+            .and_then(|o| o.checked_sub(values_off))
+            .ok_or_else(|| err("relocation before the map's `values`"))?;
+        if rel % 8 != 0 {
+            return Err(err("relocation not at a `values` slot"));
+        }
+        let slot = u32::try_from(rel / 8).map_err(|_| err("`values` slot out of range"))?;
+        let init = if let Some(idx) = entries.iter().position(|e| e.symbol == Some(r.symbol)) {
+            maps::MapInit::Map(idx)
+        } else if target.kind == STT_FUNC
+            && target
+                .section
+                .and_then(|s| elf.sections.get(s))
+                .is_some_and(Section::is_exec)
+        {
+            maps::MapInit::Program(target.name.clone())
+        } else {
+            return Err(err("a `values` slot names neither a map nor a program"));
+        };
+        let Some(def) = entries.get_mut(holder).map(|e| &mut e.def) else {
+            return Err(err("relocation outside every map definition"));
+        };
+        if slot >= def.max_entries {
+            return Err(err("`values` slot at or past max_entries"));
+        }
+        match (&init, def.inner.is_some()) {
+            (maps::MapInit::Map(_), true) | (maps::MapInit::Program(_), false) => {}
+            _ => return Err(err("a `values` slot of the wrong kind for its map")),
+        }
+        if def.init.iter().any(|(s, _)| *s == slot) {
+            return Err(err("second relocation for one `values` slot"));
+        }
+        def.init.push((slot, init));
+        def.init.sort_by_key(|(s, _)| *s);
+    }
+    Ok(())
 }
 
 impl<'e, 'a> Linker<'e, 'a> {
@@ -351,6 +448,9 @@ impl<'e, 'a> Linker<'e, 'a> {
             if let Some(kind) = maps::data_kind(&sec.name) {
                 map_entries.extend(maps::data_map(elf, idx, kind, object)?);
             }
+        }
+        if let Some(ms) = btf_maps_section {
+            map_slot_inits(elf, ms, &mut map_entries)?;
         }
         Ok(Linker {
             elf,
@@ -481,6 +581,8 @@ impl<'e, 'a> Linker<'e, 'a> {
                         line: l.line,
                         col: l.col,
                         source_line_text: l.text.clone(),
+                        file_name_off: l.file_name_off,
+                        line_off: l.line_off,
                     });
                 }
             }

@@ -239,3 +239,100 @@ fn symbol_section_index_out_of_range() {
         })
     );
 }
+
+/// Index of the symbol named `name` in a fixture.
+fn symbol_index(file: &str, name: &str) -> u32 {
+    let bytes = fixture(file);
+    let elf = goblin::elf::Elf::parse(&bytes).expect("valid fixture");
+    let i = elf
+        .syms
+        .iter()
+        .position(|s| elf.strtab.get_at(s.st_name) == Some(name))
+        .expect("symbol exists");
+    u32::try_from(i).expect("few symbols")
+}
+
+#[test]
+fn map_values_from_relocations() {
+    let tail = Object::parse(&fixture("tail_calls.v3.o")).expect("loads");
+    let jt = &tail.maps[0];
+    assert_eq!(jt.name, "jump_table");
+    assert_eq!(
+        jt.init,
+        [
+            (1, ebpf_loader::MapInit::Program("tc_stage1".into())),
+            (2, ebpf_loader::MapInit::Program("tc_stage2".into())),
+        ]
+    );
+    assert!(jt.inner.is_none());
+    let mim = Object::parse(&fixture("map_types.v3.o")).expect("loads");
+    let outer = mim.maps.iter().find(|m| m.name == "outer").expect("outer");
+    assert_eq!(outer.init, [(0, ebpf_loader::MapInit::Map(0))]);
+    let inner = outer.inner.as_deref().expect("inner template");
+    assert_eq!(
+        (
+            inner.map_type.0,
+            inner.key_size,
+            inner.value_size,
+            inner.max_entries
+        ),
+        (2, 4, 4, 4)
+    );
+    // The value of a map-in-map is a map fd: 4 bytes, implicitly.
+    assert_eq!(outer.value_size, 4);
+}
+
+#[test]
+fn bad_map_values_relocations() {
+    const F: &str = "tail_calls.v3.o";
+    const REL: &str = ".rel.maps";
+    let err = |bytes: Vec<u8>| reloc_error(&bytes);
+    // jump_table's `values` starts at byte 24 of its definition; slot 1 is
+    // the first relocation, at 0x20.
+    let (section, offset, kind, symbol, what) = err(patch(F, REL, None, None, Some(1)));
+    assert_eq!(
+        (section.as_str(), offset, kind, symbol.as_str(), what),
+        (
+            ".maps",
+            0x20,
+            1,
+            "tc_stage1",
+            "relocation type not supported in .maps"
+        )
+    );
+    assert_eq!(
+        err(patch(F, REL, Some(0), None, None)).4,
+        "relocation before the map's `values`"
+    );
+    assert_eq!(
+        err(patch(F, REL, Some(0x21), None, None)).4,
+        "relocation not at a `values` slot"
+    );
+    assert_eq!(
+        err(patch(F, REL, Some(0x1000), None, None)).4,
+        "relocation outside every map definition"
+    );
+    // Slot 1 twice.
+    assert_eq!(
+        err(patch_nth(F, REL, 1, Some(0x20), None, None)).4,
+        "second relocation for one `values` slot"
+    );
+    // A global variable in a slot.
+    let hops = symbol_index(F, "hops");
+    assert_eq!(
+        err(patch(F, REL, None, Some(hops), None)).4,
+        "a `values` slot names neither a map nor a program"
+    );
+    // A map in a program array's slot.
+    let jt = symbol_index(F, "jump_table");
+    assert_eq!(
+        err(patch(F, REL, None, Some(jt), None)).4,
+        "a `values` slot of the wrong kind for its map"
+    );
+    // A program in a map-in-map's slot.
+    let prog = symbol_index("map_types.v3.o", "xdp_lru");
+    assert_eq!(
+        err(patch("map_types.v3.o", REL, None, Some(prog), None)).4,
+        "a `values` slot of the wrong kind for its map"
+    );
+}

@@ -42,6 +42,15 @@
 //! let ret = s.call_helper(1, 2, [hash.addr(), key, key + 4, 0, 0])?;
 //! assert_eq!(ret.value, 0);
 //! assert_eq!(rt.maps().lookup(hash, &[1, 0, 0, 0])?, Some(&[9, 0, 0, 0][..]));
+//!
+//! // An array of maps holds map ids; a program's lookup gets the inner
+//! // map's handle, which it passes to the next lookup.
+//! let outer = rt.maps_mut().create(MapDef::new("o", MapType::ARRAY_OF_MAPS, 4, 4, 1))?;
+//! rt.maps_mut().update(outer, &[0; 4], &hash.0.to_le_bytes(), 0)?;
+//! let mut input = [0u8; 4];
+//! let mut s = rt.session(Invocation::new(&mut input), 1);
+//! let ret = s.call_helper(2, 1, [outer.addr(), ebpf_runtime::INPUT_BASE, 0, 0, 0])?;
+//! assert_eq!(ret.value, hash.addr());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

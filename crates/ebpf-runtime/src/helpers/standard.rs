@@ -57,8 +57,14 @@ fn wrong_type(ctx: &HelperContext<'_>, id: MapId, t: MapType) -> Trap {
 }
 
 fn map_lookup_elem(ctx: &mut HelperContext<'_>, a: [u64; 5]) -> Result<u64, Trap> {
-    let (id, ks, _, _) = map_sizes(ctx, a[0])?;
+    let (id, ks, _, t) = map_sizes(ctx, a[0])?;
     let key = copy_in(ctx, a[1], ks)?;
+    if t == MapType::ARRAY_OF_MAPS {
+        // The value is the inner map: its handle, as `ld_imm64` gives it.
+        let inner = ctx.maps().lookup(id, &key).ok().flatten();
+        let inner = inner.and_then(|v| <[u8; 4]>::try_from(v).ok());
+        return Ok(inner.map_or(0, |v| MapId(u32::from_le_bytes(v)).addr()));
+    }
     Ok(match ctx.maps().lookup_offset(id, &key) {
         Ok(Some(off)) => id.addr() + u64::from(off),
         _ => 0,

@@ -103,6 +103,8 @@ impl MapType {
     pub const PERCPU_ARRAY: MapType = MapType(6);
     /// `BPF_MAP_TYPE_LRU_HASH`
     pub const LRU_HASH: MapType = MapType(9);
+    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`
+    pub const ARRAY_OF_MAPS: MapType = MapType(12);
     /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`
     pub const LRU_PERCPU_HASH: MapType = MapType(10);
     /// `BPF_MAP_TYPE_QUEUE`
@@ -123,6 +125,7 @@ impl MapType {
             MapType::PERCPU_ARRAY => "percpu_array",
             MapType::LRU_HASH => "lru_hash",
             MapType::LRU_PERCPU_HASH => "lru_percpu_hash",
+            MapType::ARRAY_OF_MAPS => "array_of_maps",
             MapType::QUEUE => "queue",
             MapType::STACK => "stack",
             MapType::RINGBUF => "ringbuf",
@@ -213,6 +216,13 @@ impl core::fmt::Display for MapId {
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MapError {
+    /// An array of maps was given a value that is not the id of a map it
+    /// can hold.
+    #[error("map {map}: the value is not the id of a map an array of maps can hold")]
+    InvalidInner {
+        /// The array of maps.
+        map: MapId,
+    },
     /// The map type is not implemented.
     #[error("map '{name}': unsupported map type {map_type}")]
     UnsupportedType {
@@ -415,7 +425,8 @@ enum Store {
     Queue(QueueStore),
     RingBuf(RingBuf),
     /// Program index per slot (`u32::MAX` = empty), as little-endian bytes so
-    /// that host lookups can return a slice.
+    /// that host lookups can return a slice. `ARRAY_OF_MAPS` uses the same
+    /// store with map ids.
     ProgArray(Vec<u8>),
 }
 
@@ -567,7 +578,7 @@ impl Maps {
                 )?;
                 (u64::from(n), u64::from(n))
             }
-            MapType::PROG_ARRAY => {
+            MapType::PROG_ARRAY | MapType::ARRAY_OF_MAPS => {
                 check_flags(&def, ACCESS_FLAGS)?;
                 want(&def, "key", ks == 4, "4")?;
                 want(&def, "value", vs == 4, "4")?;
@@ -595,7 +606,9 @@ impl Maps {
                 Store::Queue(QueueStore::new(vs, n, def.map_type == MapType::STACK))
             }
             MapType::RINGBUF => Store::RingBuf(RingBuf::new(n)),
-            MapType::PROG_ARRAY => Store::ProgArray(PROG_NONE.to_le_bytes().repeat(n as usize)),
+            MapType::PROG_ARRAY | MapType::ARRAY_OF_MAPS => {
+                Store::ProgArray(PROG_NONE.to_le_bytes().repeat(n as usize))
+            }
             _ => Store::Hash(HashStore::new(
                 ks,
                 vs,
@@ -748,7 +761,9 @@ impl Maps {
 
     /// `bpf_map_update_elem` for the host and programs alike. Queue and stack
     /// maps push (as the kernel's syscall does); for a prog array the value
-    /// is a little-endian `u32` program index.
+    /// is a little-endian `u32` program index, for an array of maps the
+    /// [`MapId`] of an existing map that is not itself an array of maps or
+    /// a prog array ([`MapError::InvalidInner`] otherwise).
     pub fn update(
         &mut self,
         id: MapId,
@@ -756,6 +771,15 @@ impl Maps {
         value: &[u8],
         flags: u64,
     ) -> Result<(), MapError> {
+        if self.get(id)?.def.map_type == MapType::ARRAY_OF_MAPS {
+            let inner = array_index(value).map(MapId);
+            let ok = inner.and_then(|i| self.get(i).ok()).is_some_and(|m| {
+                !matches!(m.def.map_type, MapType::ARRAY_OF_MAPS | MapType::PROG_ARRAY)
+            });
+            if !ok {
+                return Err(MapError::InvalidInner { map: id });
+            }
+        }
         let m = self.get_mut(id)?;
         Self::check_key(m, id, key)?;
         Self::check_value(m, id, value)?;
@@ -924,6 +948,9 @@ impl Maps {
         let Store::ProgArray(slots) = &m.store else {
             return Err(Self::unsupported(m, id, "tail call"));
         };
+        if m.def.map_type != MapType::PROG_ARRAY {
+            return Err(Self::unsupported(m, id, "tail call"));
+        }
         let i = index as usize;
         Ok(slots
             .get(i * 4..i * 4 + 4)
@@ -1145,5 +1172,35 @@ mod tests {
             m.lookup(q, &[]),
             Err(MapError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn array_of_maps_holds_map_ids() {
+        let mut m = Maps::new();
+        let inner = m
+            .create(MapDef::new("inner", MapType::ARRAY, 4, 4, 2))
+            .unwrap();
+        let outer = m
+            .create(MapDef::new("outer", MapType::ARRAY_OF_MAPS, 4, 4, 2))
+            .unwrap();
+        let progs = m
+            .create(MapDef::new("p", MapType::PROG_ARRAY, 4, 4, 1))
+            .unwrap();
+        m.update(outer, &0u32.to_le_bytes(), &inner.0.to_le_bytes(), BPF_ANY)
+            .unwrap();
+        assert_eq!(
+            m.lookup(outer, &0u32.to_le_bytes()).unwrap(),
+            Some(&inner.0.to_le_bytes()[..])
+        );
+        assert_eq!(m.lookup(outer, &1u32.to_le_bytes()).unwrap(), None);
+        // Not a map, a map-in-map or a prog array: refused.
+        for bad in [99u32, outer.0, progs.0] {
+            assert_eq!(
+                m.update(outer, &1u32.to_le_bytes(), &bad.to_le_bytes(), BPF_ANY),
+                Err(MapError::InvalidInner { map: outer })
+            );
+        }
+        // Not a tail-call target.
+        assert!(m.prog_array_get(outer, 0).is_err());
     }
 }
