@@ -49,6 +49,16 @@ pub(crate) enum InputError {
         programs: String,
     },
     #[error(
+        "{path}: program `{name}` has {count} CO-RE relocation(s), which the loader does not apply \
+         yet: its field offsets are clang's guesses, so running it could read the wrong fields \
+         (`ebpf object` lists them; `ebpf disasm` still works)"
+    )]
+    NeedsCoRe {
+        path: PathBuf,
+        name: String,
+        count: usize,
+    },
+    #[error(
         "{path}: not UTF-8 text at byte {offset}, and not raw bytecode (length {len} is not a multiple of 8)"
     )]
     NotText {
@@ -79,6 +89,24 @@ pub(crate) struct Input {
     pub(crate) program: Program,
     /// The parsed object, for ELF input.
     pub(crate) object: Option<ebpf_loader::Object>,
+    /// For ELF input: the selected program's name and its number of CO-RE
+    /// relocations (which are not applied).
+    pub(crate) core_relos: Option<(String, usize)>,
+}
+
+impl Input {
+    /// Refuse a program whose CO-RE relocations would have to be applied
+    /// before it can run.
+    pub(crate) fn runnable(&self, path: &Path) -> Result<(), InputError> {
+        match &self.core_relos {
+            Some((name, count)) if *count > 0 => Err(InputError::NeedsCoRe {
+                path: path.into(),
+                name: name.clone(),
+                count: *count,
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Read and decode or assemble the program in `path` (an ELF object's only
@@ -100,15 +128,19 @@ pub(crate) fn read_input(
     })?;
     if crate::object::is_elf(&bytes) {
         let obj = crate::object::parse(path, &bytes)?;
-        let program = crate::object::select(&obj, path, program)?.program.clone();
+        let selected = crate::object::select(&obj, path, program)?;
+        let program = selected.program.clone();
+        let core_relos = Some((selected.name.clone(), selected.core_relos));
         return Ok(Input {
             program,
             object: Some(obj),
+            core_relos,
         });
     }
     decode(path, &bytes, syntax).map(|program| Input {
         program,
         object: None,
+        core_relos: None,
     })
 }
 

@@ -83,6 +83,7 @@ fn json_str(s: &str) -> String {
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = read_input(&args.prog, args.syntax, args.program.as_deref())?;
+    loaded.runnable(&args.prog)?;
     let prog = loaded.program;
     let input = match (&args.mem, &args.data_in) {
         (Some(hex), _) => parse_hex(hex)?,

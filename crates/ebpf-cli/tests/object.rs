@@ -199,3 +199,22 @@ fn disasm_linum_errors() {
         "ebpf: error: --linum needs --syntax kernel"
     );
 }
+
+#[test]
+fn run_refuses_unapplied_core_relocations() {
+    let path = fixture_dir().join("core.v3.o");
+    let out = ebpf(&["run", path_str(&path), "--mem", "00000000"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(
+            "program `core_len` has 2 CO-RE relocation(s), which the loader does not apply yet"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // Listing and disassembling still work, and say what is missing.
+    let out = ebpf(&["object", path_str(&path)]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("CO-RE relocations: 2 present but not applied"));
+    assert!(ebpf(&["disasm", path_str(&path)]).status.success());
+}

@@ -288,6 +288,11 @@ const NOT_COMPARED: &[(&str, &str)] = &[
         "tracepoint: BPF_PROG_TEST_RUN is not supported for tracepoints",
     ),
     (
+        "core_len",
+        "reads __sk_buff fields (no ctx model), and its CO-RE relocations are not applied \
+         (`ebpf run` refuses it)",
+    ),
+    (
         "keep_long",
         "reads skb->len: __sk_buff context semantics the interpreter does not model",
     ),
