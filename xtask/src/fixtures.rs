@@ -10,6 +10,15 @@
 //!    flat bytecode to `X.bin`;
 //! 3. the 2048-byte input from `gen_inputs.py`, written to `X.input`;
 //!
+//! 4. the same program with the XDP entry (`-DENTRY_XDP`: `r1` = `struct
+//!    xdp_md`), for the kernel's `BPF_PROG_TEST_RUN`, written to `X.xdp.bin`;
+//! 5. the C compiled natively for x86-64 (`-O2 -fPIC -DENTRY_NATIVE`: `u64
+//!    bench_X(u8 *mem, u64 len)`), and again without vectorisation
+//!    (`-fno-vectorize -fno-slp-vectorize`, symbol `novec_bench_X`), all in
+//!    one static archive `native/libbench_native.a` (deterministic
+//!    `llvm-ar-19 rcsD`), the reference the benchmark table compares the
+//!    engines with;
+//!
 //! plus `expected.txt` (`name 0x<r0>` per line) from the README's table of
 //! expected return values.
 
@@ -24,6 +33,8 @@ use crate::process::{describe, repo_root, run_capture};
 /// The compiler, and how to get it.
 const CLANG: &str = "clang-19";
 const INSTALL_HINT: &str = "apt-get install clang-19 llvm-19";
+/// The archiver for the native reference objects (from llvm-19).
+const AR: &str = "llvm-ar-19";
 
 /// Where the sources are, relative to the workspace root.
 fn programs_dir() -> PathBuf {
@@ -86,36 +97,94 @@ pub(crate) fn run() -> Result<(), Error> {
     Ok(())
 }
 
+/// Compile `src` with `flags` to `obj`.
+fn compile(dir: &Path, src: &Path, obj: &Path, flags: &[&str]) -> Result<(), Error> {
+    let mut cc = Command::new(CLANG);
+    cc.args(flags)
+        .arg(format!("-I{}", dir.display()))
+        .arg("-c")
+        .arg(src)
+        .arg("-o")
+        .arg(obj);
+    run_capture(&mut cc).map(|_| ())
+}
+
+/// Compile `src` for BPF with the entry `entry` and write its `.text` to
+/// `bin`; returns the number of instructions.
+fn bpf_text(dir: &Path, src: &Path, obj: &Path, entry: &str, bin: &Path) -> Result<usize, Error> {
+    compile(
+        dir,
+        src,
+        obj,
+        &["-O2", "-g0", "-target", "bpf", "-mcpu=v3", entry],
+    )?;
+    let elf = fs::read(obj).map_err(io_err(obj))?;
+    let text = text_section(&elf).map_err(|what| invalid(obj, what))?;
+    fs::write(bin, &text).map_err(io_err(bin))?;
+    Ok(text.len() / 8)
+}
+
 fn build_all(dir: &Path, tmp: &Path, out: &Path, expected: &[(String, u64)]) -> Result<(), Error> {
     let inputs = tmp.join("inputs");
     let mut gen_cmd = Command::new("python3");
     gen_cmd.arg(dir.join("gen_inputs.py")).arg(&inputs);
     run_capture(&mut gen_cmd)?;
+    let mut native_objs = Vec::new();
     for (name, _) in expected {
         let src = dir.join(format!("{name}.c"));
-        let obj = tmp.join(format!("{name}.o"));
-        let mut cc = Command::new(CLANG);
-        cc.args(["-O2", "-g0", "-target", "bpf", "-mcpu=v3", "-DENTRY_UBPF"])
-            .arg(format!("-I{}", dir.display()))
-            .arg("-c")
-            .arg(&src)
-            .arg("-o")
-            .arg(&obj);
-        run_capture(&mut cc)?;
-        let elf = fs::read(&obj).map_err(io_err(&obj))?;
-        let text = text_section(&elf).map_err(|what| invalid(&obj, what))?;
-        let bin = out.join(format!("{name}.bin"));
-        fs::write(&bin, &text).map_err(io_err(&bin))?;
+        let insns = bpf_text(
+            dir,
+            &src,
+            &tmp.join(format!("{name}.o")),
+            "-DENTRY_UBPF",
+            &out.join(format!("{name}.bin")),
+        )?;
+        bpf_text(
+            dir,
+            &src,
+            &tmp.join(format!("{name}.xdp.o")),
+            "-DENTRY_XDP",
+            &out.join(format!("{name}.xdp.bin")),
+        )?;
+        for (suffix, extra) in [
+            ("native", &[][..]),
+            (
+                "novec",
+                &[
+                    "-fno-vectorize",
+                    "-fno-slp-vectorize",
+                    "-DNATIVE_PREFIX=novec_",
+                ][..],
+            ),
+        ] {
+            let obj = tmp.join(format!("{name}.{suffix}.o"));
+            let mut flags = vec!["-O2", "-fPIC", "-DENTRY_NATIVE"];
+            flags.extend_from_slice(extra);
+            compile(dir, &src, &obj, &flags)?;
+            native_objs.push(obj);
+        }
         let input_src = inputs.join(format!("{name}.bin"));
         let input = fs::read(&input_src).map_err(io_err(&input_src))?;
         let input_dst = out.join(format!("{name}.input"));
         fs::write(&input_dst, &input).map_err(io_err(&input_dst))?;
         println!(
-            "fixtures: {name}: {} insns, {}-byte input",
-            text.len() / 8,
+            "fixtures: {name}: {insns} insns, {}-byte input",
             input.len()
         );
     }
+    let native_dir = out.join("native");
+    fs::create_dir_all(&native_dir).map_err(io_err(&native_dir))?;
+    let archive = native_dir.join("libbench_native.a");
+    // `rcs` appends to an existing archive: start from nothing.
+    let _ = fs::remove_file(&archive);
+    let mut ar = Command::new(AR);
+    ar.arg("rcsD").arg(&archive).args(&native_objs);
+    run_capture(&mut ar)?;
+    println!(
+        "fixtures: native reference: {} objects in {}",
+        native_objs.len(),
+        archive.display()
+    );
     Ok(())
 }
 
