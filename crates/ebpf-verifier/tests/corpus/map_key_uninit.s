@@ -1,0 +1,9 @@
+; what: map key pointing at uninitialised stack
+; prog: socket_filter
+; map: array key=4 value=8 max_entries=4
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+r0 = 0
+exit

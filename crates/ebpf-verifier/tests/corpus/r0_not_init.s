@@ -1,0 +1,3 @@
+; what: exit with R0 never written
+; prog: socket_filter
+exit

@@ -1,0 +1,10 @@
+; what: packet read one byte past the checked range
+; prog: xdp
+r2 = *(u32 *)(r1 +0)
+r3 = *(u32 *)(r1 +4)
+r4 = r2
+r4 += 14
+r0 = 1
+if r4 > r3 goto +1
+r0 = *(u8 *)(r2 +14)
+exit
