@@ -5,11 +5,11 @@
 //!
 //! ```text
 //! layer 0  ebpf-isa
-//! layer 1  ebpf-cfg, ebpf-loader, ebpf-runtime                  (each: isa)
+//! layer 1  ebpf-cfg, ebpf-loader, ebpf-runtime, ebpf-progen     (each: isa)
 //! layer 2  ebpf-verifier (isa, cfg), ebpf-interp (isa, runtime),
 //!          ebpf-jit-x86 (isa, runtime)
 //! layer 3  ebpf (anything below), ebpf-cli (anything below + ebpf),
-//!          ebpf-kernel (isa, cfg, loader, runtime, interp),
+//!          ebpf-kernel (isa, cfg, loader, runtime, interp, progen),
 //!          ebpf-conformance (isa, runtime, interp, jit-x86)
 //! ```
 //!
@@ -72,6 +72,11 @@ pub(crate) const LAYERS: &[Layer] = &[
         may_use: &[ISA],
     },
     Layer {
+        name: "ebpf-progen",
+        layer: 1,
+        may_use: &[ISA],
+    },
+    Layer {
         name: VERIFIER,
         layer: 2,
         may_use: &[ISA, CFG],
@@ -99,7 +104,7 @@ pub(crate) const LAYERS: &[Layer] = &[
     Layer {
         name: "ebpf-kernel",
         layer: 3,
-        may_use: &[ISA, CFG, LOADER, RUNTIME, INTERP],
+        may_use: &[ISA, CFG, LOADER, RUNTIME, INTERP, "ebpf-progen"],
     },
     Layer {
         name: "ebpf-conformance",

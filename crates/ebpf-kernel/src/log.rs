@@ -98,7 +98,11 @@ impl VerifierLog {
             .rev()
             .map(|l| l.trim_end())
             .filter(|l| !l.is_empty())
-            .find(|l| !is_stats_line(l))
+            // `infinite loop detected at insn N` is followed by the two
+            // states the verifier compared.
+            .find(|l| {
+                !is_stats_line(l) && !l.starts_with("cur state:") && !l.starts_with("old state:")
+            })
     }
 
     /// The statistics: the last `processed N insns (limit N) ...` line and,
@@ -238,6 +242,12 @@ mod tests {
         // Blank lines between the error and the stats are skipped.
         let log = VerifierLog::from_text(format!("a\nthe error\n\n{PROCESSED}\n"));
         assert_eq!(log.error_line(), Some("the error"));
+        // The states printed after an infinite loop are not the error.
+        let log = VerifierLog::from_text(format!(
+            "3: (05) goto pc-2\ninfinite loop detected at insn 2\ncur state: R0=1 R10=fp0\n\
+             old state: R0=1 R10=fp0\n{PROCESSED}\n"
+        ));
+        assert_eq!(log.error_line(), Some("infinite loop detected at insn 2"));
     }
 
     #[test]
