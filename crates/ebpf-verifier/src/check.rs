@@ -1,0 +1,1675 @@
+//! The instruction walk (`do_check`): depth-first over both successors of
+//! every undecided jump, one verifier state per path, each instruction
+//! checked against the state and the state updated, until every path has
+//! ended in `exit` or one has failed.
+//!
+//! What is checked, with the kernel's messages (see
+//! `tests/corpus/*.kernel` for the kernel's own words): reads of
+//! uninitialised registers, writes to `r10`, ALU on scalars (through
+//! [`ScalarBounds`]) and the pointer arithmetic rules, shifts and
+//! divisions by immediates, stack accesses (bounds, alignment, spills and
+//! fills byte by byte), context accesses (through [`ProgramEnv`]), map
+//! values and helper memory with fixed and variable offsets, packet
+//! accesses against the range proven by `data_end` comparisons, `NULL`
+//! checks of map values and ring buffer samples, helper calls (through
+//! [`ProgramEnv`]: availability, GPL, argument types, return type),
+//! acquired references, bpf-to-bpf calls (frames, call depth, combined
+//! stack), the return value, the 1,000,000-instruction limit.
+//!
+//! Not yet: state pruning (`is_state_visited`), precision tracking, the
+//! level-2 log's exact layout (liveness lines, state alignment), atomics on
+//! pointers other than the stack and map values, callbacks (`bpf_loop`),
+//! iterators, kfuncs, unprivileged rules.
+
+use ebpf_cfg::Cfg;
+use ebpf_isa::{AluOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, Reg, Size, Width};
+
+use crate::scalar::{BranchTaken, ScalarBounds, reg_set_min_max};
+use crate::state::{
+    FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
+};
+
+/// The largest number of instructions walked (`BPF_COMPLEXITY_LIMIT_INSNS`).
+pub const INSN_LIMIT: u64 = 1_000_000;
+/// The lowest offset from `r10` inside a frame.
+const STACK_BOTTOM: i64 = -(MAX_STACK as i64);
+/// The deepest call chain (`MAX_CALL_FRAMES`).
+pub const MAX_CALL_FRAMES: usize = 8;
+
+/// What a context load yields (`check_ctx_access`'s `reg_type`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CtxField {
+    /// A number.
+    Scalar,
+    /// The packet start (`PTR_TO_PACKET`).
+    Packet,
+    /// One past the packet (`PTR_TO_PACKET_END`).
+    PacketEnd,
+    /// The packet metadata (`PTR_TO_PACKET_META`).
+    PacketMeta,
+}
+
+/// What a helper returns (`enum bpf_return_type`, the kinds modelled).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RetType {
+    /// `RET_INTEGER`.
+    Integer,
+    /// `RET_VOID`.
+    Void,
+    /// `RET_PTR_TO_MAP_VALUE_OR_NULL`: a value of the map in argument 1.
+    MapValueOrNull,
+    /// `RET_PTR_TO_RINGBUF_MEM_OR_NULL`: a ring buffer sample of the size
+    /// in argument 2, an acquired reference.
+    RingbufMemOrNull,
+}
+
+/// What a helper argument must be (`enum bpf_arg_type`, the kinds
+/// modelled).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ArgType {
+    /// Unused.
+    None,
+    /// `ARG_ANYTHING`: any initialised value.
+    Anything,
+    /// `ARG_CONST_MAP_PTR`.
+    ConstMapPtr,
+    /// `ARG_PTR_TO_MAP_KEY`: `key_size` readable bytes.
+    MapKey,
+    /// `ARG_PTR_TO_MAP_VALUE`: `value_size` readable bytes.
+    MapValue,
+    /// `ARG_PTR_TO_MEM | MEM_RDONLY`: readable memory of the size in the
+    /// next argument.
+    MemRead,
+    /// `ARG_CONST_SIZE`: a bounded size, not zero.
+    ConstSize,
+    /// `ARG_CONST_SIZE_OR_ZERO`.
+    ConstSizeOrZero,
+    /// `ARG_CONST_ALLOC_SIZE_OR_ZERO`: a known size.
+    ConstAllocSizeOrZero,
+    /// `ARG_PTR_TO_CTX`.
+    Ctx,
+    /// `ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE`: a reserved sample, released.
+    RingbufMemRelease,
+}
+
+/// A helper's prototype (`struct bpf_func_proto`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct HelperProto {
+    /// Name without the `bpf_` prefix (`map_lookup_elem`).
+    pub name: &'static str,
+    /// Return type.
+    pub ret: RetType,
+    /// Argument types, `r1..=r5`.
+    pub args: [ArgType; 5],
+}
+
+/// The answer to "may this program call helper `id`?".
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HelperLookup {
+    /// No such helper: `invalid func unknown#ID`.
+    Unknown,
+    /// Exists, not for this program type:
+    /// `program of this type cannot use helper NAME#ID`.
+    NotAllowed(&'static str),
+    /// GPL-only and the license is not:
+    /// `cannot call GPL-restricted function from non-GPL compatible program`.
+    GplOnly,
+    /// Callable.
+    Proto(HelperProto),
+}
+
+/// What the verifier asks about the program's world.
+pub trait ProgramEnv {
+    /// A load of `size` bytes at `off` of the context, or `None`
+    /// (`invalid bpf_context access`).
+    fn ctx_load(&self, off: i32, size: u8) -> Option<CtxField>;
+    /// Whether a store of `size` bytes at `off` of the context is allowed.
+    fn ctx_store(&self, off: i32, size: u8) -> bool;
+    /// Helper `id`.
+    fn helper(&self, id: i32) -> HelperLookup;
+    /// The range `r0` must be in at the main program's `exit`, if limited.
+    fn return_range(&self) -> Option<(i64, i64)>;
+}
+
+/// Why a program was refused: the kernel's errno and message.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Refusal {
+    /// `EACCES`, `EINVAL`, `E2BIG`, ...
+    pub errno: &'static str,
+    /// The kernel's last log line.
+    pub message: String,
+    /// The instruction, if one is to blame.
+    pub insn: Option<usize>,
+}
+
+/// Counters the kernel prints as `processed N insns ...`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Stats {
+    /// Instructions walked.
+    pub insns_processed: u64,
+    /// States stored for pruning (0 until pruning exists).
+    pub total_states: u64,
+    /// Largest number of stored states at once.
+    pub peak_states: u64,
+}
+
+/// The result of [`verify`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Outcome {
+    /// `Ok` or the refusal.
+    pub result: Result<(), Refusal>,
+    /// Counters.
+    pub stats: Stats,
+    /// The log: instruction lines with the changed state, branch lines,
+    /// the error.
+    pub log: String,
+}
+
+/// One path's state (`struct bpf_verifier_state`).
+#[derive(Clone, PartialEq, Eq, Debug)]
+struct VerifierState {
+    /// Call frames, innermost last.
+    frames: Vec<FuncState>,
+    /// Acquired references: `(id, insn that acquired it)`.
+    refs: Vec<(u32, usize)>,
+}
+
+impl VerifierState {
+    fn cur(&self) -> &FuncState {
+        // A state always has its entry frame.
+        // Paths always keep their entry frame.
+        let n = self.frames.len().saturating_sub(1);
+        &self.frames[n]
+    }
+
+    fn cur_mut(&mut self) -> &mut FuncState {
+        let n = self.frames.len().saturating_sub(1);
+        &mut self.frames[n]
+    }
+
+    fn reg(&self, r: Reg) -> &RegState {
+        &self.cur().regs[usize::from(r.num())]
+    }
+
+    fn reg_mut(&mut self, r: Reg) -> &mut RegState {
+        &mut self.cur_mut().regs[usize::from(r.num())]
+    }
+}
+
+/// A refusal at `insn`.
+fn refuse(errno: &'static str, insn: usize, message: impl Into<String>) -> Refusal {
+    Refusal {
+        errno,
+        message: message.into(),
+        insn: Some(insn),
+    }
+}
+
+const EACCES: &str = "EACCES";
+const EINVAL: &str = "EINVAL";
+const E2BIG: &str = "E2BIG";
+
+/// The walker's state shared by every path.
+struct Walker<'a> {
+    prog: &'a Program,
+    env: &'a dyn ProgramEnv,
+    maps: &'a [MapMeta],
+    /// Start slot of each subprogram, sorted.
+    subprog_starts: Vec<usize>,
+    /// Deepest stack use per subprogram (bytes), for the combined check.
+    stack_depth: Vec<u32>,
+    next_id: u32,
+    stats: Stats,
+    log: String,
+}
+
+/// Verify `prog` for the program type `env` describes, with `maps` the
+/// maps `ld_imm64` refers to by index (`map[idx:N]` is `maps[N]`), as a
+/// privileged (`CAP_BPF` + `CAP_PERFMON`) loader.
+#[must_use]
+pub fn verify(prog: &Program, env: &dyn ProgramEnv, maps: &[MapMeta]) -> Outcome {
+    let mut w = Walker {
+        prog,
+        env,
+        maps,
+        subprog_starts: Vec::new(),
+        stack_depth: Vec::new(),
+        next_id: 0,
+        stats: Stats::default(),
+        log: String::new(),
+    };
+    let result = w.run();
+    if let Err(e) = &result {
+        w.log.push_str(&e.message);
+        w.log.push('\n');
+    }
+    let s = w.stats;
+    w.log.push_str(&format!(
+        "processed {} insns (limit {INSN_LIMIT}) max_states_per_insn 0 total_states {} peak_states {} mark_read 0\n",
+        s.insns_processed, s.total_states, s.peak_states
+    ));
+    Outcome {
+        result,
+        stats: w.stats,
+        log: w.log,
+    }
+}
+
+impl Walker<'_> {
+    fn run(&mut self) -> Result<(), Refusal> {
+        let cfg = Cfg::build(self.prog).map_err(|e| {
+            let errno = match e {
+                ebpf_cfg::CfgError::Empty | ebpf_cfg::CfgError::TooLarge { .. } => E2BIG,
+                _ => EINVAL,
+            };
+            Refusal {
+                errno,
+                message: e.to_string(),
+                insn: None,
+            }
+        })?;
+        self.subprog_starts = cfg.subprogs().iter().map(|s| s.start).collect();
+        self.stack_depth = vec![0; self.subprog_starts.len()];
+        for (i, start) in self.subprog_starts.iter().enumerate() {
+            self.log.push_str(&format!("func#{i} @{start}\n"));
+        }
+        self.check_static()?;
+        let mut entry = FuncState::new(0, 0, None);
+        entry.regs[1] = RegState::pointer(RegType::Ctx);
+        let mut stack: Vec<(usize, VerifierState, Option<usize>)> = vec![(
+            0,
+            VerifierState {
+                frames: vec![entry],
+                refs: Vec::new(),
+            },
+            None,
+        )];
+        while let Some((pc, state, from)) = stack.pop() {
+            if let Some(from) = from {
+                self.log.push_str(&format!(
+                    "from {from} to {pc}:{}\n",
+                    state.cur().display(self.maps)
+                ));
+            }
+            self.walk(pc, state, &mut stack)?;
+        }
+        self.check_max_stack_depth()
+    }
+
+    /// Checks the kernel makes before walking (`resolve_pseudo_ldimm64`,
+    /// `check_alu_op`'s immediate checks done early in `do_check` order
+    /// don't matter for the verdict, so only the pre-walk ones).
+    fn check_static(&self) -> Result<(), Refusal> {
+        for (pc, insn) in self.prog.iter() {
+            if let Insn::LdImm64 { imm, .. } = insn {
+                let idx = match imm {
+                    Imm64::MapIdx(i) => Some(*i),
+                    Imm64::MapIdxValue { idx, .. } => Some(*idx),
+                    _ => None,
+                };
+                if let Some(i) = idx.filter(|i| *i as usize >= self.maps.len()) {
+                    return Err(refuse(EINVAL, pc, format!("fd_idx {i} is out of bounds")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn new_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id
+    }
+
+    fn subprog_index(&self, slot: usize) -> usize {
+        self.subprog_starts
+            .iter()
+            .rposition(|s| *s <= slot)
+            .unwrap_or(0)
+    }
+
+    /// Walk one path from `pc` until it ends.
+    fn walk(
+        &mut self,
+        mut pc: usize,
+        mut st: VerifierState,
+        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+    ) -> Result<(), Refusal> {
+        loop {
+            self.stats.insns_processed = self.stats.insns_processed.saturating_add(1);
+            if self.stats.insns_processed > INSN_LIMIT {
+                return Err(refuse(
+                    E2BIG,
+                    pc,
+                    format!(
+                        "BPF program is too large. Processed {} insn",
+                        self.stats.insns_processed
+                    ),
+                ));
+            }
+            let Some(insn) = self.prog.insns().get(pc).copied() else {
+                return Err(refuse(EINVAL, pc, format!("invalid insn idx {pc}")));
+            };
+            self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log()));
+            match self.step(pc, &insn, &mut st, pending)? {
+                Next::Fall => {
+                    let len = if matches!(insn, Insn::LdImm64 { .. }) {
+                        2
+                    } else {
+                        1
+                    };
+                    pc = pc.saturating_add(len);
+                }
+                Next::Jump(t) => pc = t,
+                Next::Done => return Ok(()),
+            }
+        }
+    }
+
+    fn read(&self, st: &VerifierState, pc: usize, r: Reg) -> Result<RegState, Refusal> {
+        let reg = *st.reg(r);
+        if reg.ty == RegType::NotInit {
+            return Err(refuse(EACCES, pc, format!("R{} !read_ok", r.num())));
+        }
+        Ok(reg)
+    }
+
+    fn check_write(pc: usize, r: Reg) -> Result<(), Refusal> {
+        if r.num() == 10 {
+            return Err(refuse(EACCES, pc, "frame pointer is read only"));
+        }
+        Ok(())
+    }
+
+    fn step(
+        &mut self,
+        pc: usize,
+        insn: &Insn,
+        st: &mut VerifierState,
+        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+    ) -> Result<Next, Refusal> {
+        match *insn {
+            Insn::Alu {
+                op,
+                width,
+                dst,
+                src,
+            } => self.alu(pc, st, op, width, dst, src)?,
+            Insn::Neg { width, dst } => {
+                let mut d = self.read(st, pc, dst)?;
+                Self::check_write(pc, dst)?;
+                if d.ty != RegType::Scalar {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{} pointer arithmetic prohibited", dst.num()),
+                    ));
+                }
+                d.var.neg(width);
+                d.id = 0;
+                *st.reg_mut(dst) = d;
+            }
+            Insn::MovSx {
+                width,
+                dst,
+                src,
+                bits,
+            } => {
+                let s = self.read(st, pc, src)?;
+                Self::check_write(pc, dst)?;
+                if s.ty != RegType::Scalar {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{} sign-extension part of pointer", src.num()),
+                    ));
+                }
+                let mut d = RegState::unknown_scalar();
+                d.var.movsx(width, &s.var, bits);
+                *st.reg_mut(dst) = d;
+            }
+            Insn::Endian { dst, .. } => {
+                let mut d = self.read(st, pc, dst)?;
+                Self::check_write(pc, dst)?;
+                if d.ty != RegType::Scalar {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{} pointer arithmetic prohibited", dst.num()),
+                    ));
+                }
+                let mut x = RegState::unknown_scalar();
+                if d.var.var_off.is_const() {
+                    // The kernel computes a known swap exactly.
+                    x = RegState::known_scalar(swap_const(insn, d.var.var_off.value));
+                } else {
+                    d.var.endian();
+                    x.var = d.var;
+                }
+                *st.reg_mut(dst) = x;
+            }
+            Insn::LdImm64 { dst, imm } => {
+                Self::check_write(pc, dst)?;
+                let r = match imm {
+                    Imm64::Imm(v) => RegState::known_scalar(v),
+                    Imm64::MapIdx(i) => {
+                        let mut r = RegState::pointer(RegType::ConstMapPtr);
+                        r.map = Some(i);
+                        r
+                    }
+                    Imm64::MapIdxValue { idx, off } => {
+                        let mut r = RegState::pointer(RegType::MapValue);
+                        r.map = Some(idx);
+                        r.off = off as i32;
+                        r
+                    }
+                    Imm64::Func(_) => RegState::pointer(RegType::Func),
+                    _ => {
+                        return Err(refuse(EINVAL, pc, "unsupported ld_imm64 source"));
+                    }
+                };
+                *st.reg_mut(dst) = r;
+            }
+            Insn::LdImm64Tail => {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!("jump into the middle of ldimm64 insn {pc}"),
+                ));
+            }
+            Insn::Load {
+                size,
+                dst,
+                src,
+                off,
+            }
+            | Insn::LoadSx {
+                size,
+                dst,
+                src,
+                off,
+            } => {
+                let base = self.read(st, pc, src)?;
+                Self::check_write(pc, dst)?;
+                let v = self.mem_access(pc, st, src, base, off, size, Access::Read)?;
+                let mut v = v.unwrap_or_else(RegState::unknown_scalar);
+                if matches!(insn, Insn::LoadSx { .. }) && v.ty == RegType::Scalar {
+                    v.var.coerce_reg_to_size_sx(size.bytes());
+                }
+                *st.reg_mut(dst) = v;
+            }
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
+                let base = self.read(st, pc, dst)?;
+                let value = match src {
+                    Operand::Reg(r) => self.read(st, pc, r)?,
+                    Operand::Imm(i) => RegState::known_scalar(i64::from(i) as u64),
+                };
+                let imm = matches!(src, Operand::Imm(_));
+                self.mem_access(pc, st, dst, base, off, size, Access::Write { value, imm })?;
+            }
+            Insn::Atomic {
+                size,
+                dst,
+                src,
+                off,
+                ..
+            } => {
+                let base = self.read(st, pc, dst)?;
+                let value = self.read(st, pc, src)?;
+                if base.ty == RegType::Ctx {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("BPF_ATOMIC stores into R{} ctx is not allowed", dst.num()),
+                    ));
+                }
+                self.mem_access(pc, st, dst, base, off, size, Access::Read)?;
+                self.mem_access(
+                    pc,
+                    st,
+                    dst,
+                    base,
+                    off,
+                    size,
+                    Access::Write { value, imm: false },
+                )?;
+            }
+            Insn::Ja { off } => return Ok(Next::Jump(target(pc, i32::from(off)))),
+            Insn::Gotol { imm } => return Ok(Next::Jump(target(pc, imm))),
+            Insn::Jump {
+                cond,
+                width,
+                dst,
+                src,
+                off,
+            } => {
+                return self.cond_jump(pc, st, cond, width, dst, src, off, pending);
+            }
+            Insn::Call(CallTarget::Helper(id)) => self.helper_call(pc, st, id)?,
+            Insn::Call(CallTarget::Local(off)) => {
+                let callee = target(pc, off);
+                if st.frames.len() >= MAX_CALL_FRAMES {
+                    return Err(refuse(
+                        E2BIG,
+                        pc,
+                        format!(
+                            "the call stack of {} frames is too deep",
+                            st.frames.len().saturating_add(1)
+                        ),
+                    ));
+                }
+                let caller = st.cur().clone();
+                let frameno = st.frames.len() as u32;
+                let mut frame = FuncState::new(frameno, self.subprog_index(callee), Some(pc));
+                frame.regs[1..=5].copy_from_slice(&caller.regs[1..=5]);
+                self.log.push_str("caller:\n");
+                self.log.push_str("callee:\n");
+                st.frames.push(frame);
+                return Ok(Next::Jump(callee));
+            }
+            Insn::Exit => return self.exit(pc, st),
+            _ => {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!("unsupported instruction {}", insn),
+                ));
+            }
+        }
+        Ok(Next::Fall)
+    }
+
+    fn alu(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        op: AluOp,
+        width: Width,
+        dst: Reg,
+        src: Operand,
+    ) -> Result<(), Refusal> {
+        let s = match src {
+            Operand::Reg(r) => self.read(st, pc, r)?,
+            Operand::Imm(i) => {
+                let v = if width == Width::W32 {
+                    u64::from(i as u32)
+                } else {
+                    i64::from(i) as u64
+                };
+                if matches!(op, AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod) && i == 0 {
+                    return Err(refuse(EINVAL, pc, "div by zero"));
+                }
+                if matches!(op, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) {
+                    let bits = if width == Width::W32 { 32 } else { 64 };
+                    if i < 0 || i >= bits {
+                        return Err(refuse(EINVAL, pc, format!("invalid shift {i}")));
+                    }
+                }
+                RegState::known_scalar(v)
+            }
+        };
+        if op == AluOp::Mov {
+            Self::check_write(pc, dst)?;
+            let mut d = s;
+            if width == Width::W32 {
+                if s.ty != RegType::Scalar {
+                    // A 32-bit move of a pointer leaks its low half: scalar.
+                    d = RegState::unknown_scalar();
+                }
+                d.id = 0;
+                d.var.coerce_reg_to_size(4);
+            } else if let Operand::Reg(r) = src
+                && d.ty == RegType::Scalar
+                && !d.var.var_off.is_const()
+                && d.id == 0
+            {
+                // Linked scalars: both registers share an id.
+                let id = self.new_id();
+                d.id = id;
+                st.reg_mut(r).id = id;
+            }
+            *st.reg_mut(dst) = d;
+            return Ok(());
+        }
+        let d = self.read(st, pc, dst)?;
+        Self::check_write(pc, dst)?;
+        let name = alu_op_str(op);
+        match (d.ty, s.ty) {
+            (RegType::Scalar, RegType::Scalar) => {
+                let mut out = d;
+                out.var.alu(op, width, &s.var);
+                out.id = 0;
+                *st.reg_mut(dst) = out;
+            }
+            (dt, st_ty) if dt.is_pointer() || st_ty.is_pointer() => {
+                let out = self.ptr_alu(pc, op, width, dst, d, s, name)?;
+                *st.reg_mut(dst) = out;
+            }
+            _ => unreachable_state(),
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ptr_alu(
+        &mut self,
+        pc: usize,
+        op: AluOp,
+        width: Width,
+        dst: Reg,
+        d: RegState,
+        s: RegState,
+        name: &str,
+    ) -> Result<RegState, Refusal> {
+        let r = dst.num();
+        if width == Width::W32 {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} 32-bit pointer arithmetic prohibited"),
+            ));
+        }
+        if d.ty.is_pointer() && s.ty.is_pointer() {
+            if op == AluOp::Sub && d.ty == s.ty && !d.maybe_null() {
+                return Ok(RegState::unknown_scalar());
+            }
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} pointer {name} pointer prohibited"),
+            ));
+        }
+        // Exactly one pointer.
+        let (ptr, off_reg) = if d.ty.is_pointer() { (d, s) } else { (s, d) };
+        if !d.ty.is_pointer() && op == AluOp::Sub {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} tried to subtract pointer from scalar"),
+            ));
+        }
+        match op {
+            AluOp::Add | AluOp::Sub => {}
+            AluOp::And | AluOp::Or | AluOp::Xor => {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} bitwise operator {name} on pointer prohibited"),
+                ));
+            }
+            _ => {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} pointer arithmetic with {name} operator prohibited"),
+                ));
+            }
+        }
+        if ptr.maybe_null() {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "R{r} pointer arithmetic on {} prohibited, null-check it first",
+                    ptr.type_str()
+                ),
+            ));
+        }
+        match ptr.ty {
+            RegType::ConstMapPtr | RegType::PacketEnd => {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} pointer arithmetic on {} prohibited", ptr.type_str()),
+                ));
+            }
+            _ => {}
+        }
+        let mut out = ptr;
+        if off_reg.var.var_off.is_const() {
+            let c = off_reg.var.var_off.value as i64;
+            let c = if op == AluOp::Sub {
+                c.wrapping_neg()
+            } else {
+                c
+            };
+            let new_off = i64::from(out.off).wrapping_add(c);
+            if let Ok(o) = i32::try_from(new_off) {
+                out.off = o;
+            } else {
+                out.var
+                    .alu(AluOp::Add, Width::W64, &ScalarBounds::constant(c as u64));
+            }
+            return Ok(out);
+        }
+        if off_reg.var.smin_value == i64::MIN && ptr.ty == RegType::MapValue {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                format!(
+                    "math between {} pointer and register with unbounded min value is not allowed",
+                    ptr.type_str()
+                ),
+            ));
+        }
+        out.var.alu(op, Width::W64, &off_reg.var);
+        if ptr.ty.is_pkt_pointer() {
+            out.id = self.new_id();
+            out.range = 0;
+        }
+        Ok(out)
+    }
+
+    /// Check an access of `size` at `base + off` and return the loaded
+    /// value for reads.
+    #[allow(clippy::too_many_arguments)]
+    fn mem_access(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        reg: Reg,
+        base: RegState,
+        off: i16,
+        size: Size,
+        access: Access,
+    ) -> Result<Option<RegState>, Refusal> {
+        let r = reg.num();
+        let n = i32::from(size.bytes());
+        let off = i32::from(off);
+        let write = matches!(access, Access::Write { .. });
+        if base.maybe_null() {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} invalid mem access '{}'", base.type_str()),
+            ));
+        }
+        match base.ty {
+            RegType::Stack => self.stack_access(pc, st, r, base, off, n, access),
+            RegType::Ctx => {
+                if base.off != 0 {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "dereference of modified ctx ptr R{r} off={} disallowed",
+                            base.off
+                        ),
+                    ));
+                }
+                if !base.var.var_off.is_const() {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "variable ctx access var_off={} disallowed",
+                            base.var.var_off
+                        ),
+                    ));
+                }
+                let at = off;
+                if write {
+                    if !self.env.ctx_store(at, size.bytes()) {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("invalid bpf_context access off={at} size={n}"),
+                        ));
+                    }
+                    return Ok(None);
+                }
+                match self.env.ctx_load(at, size.bytes()) {
+                    None => Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("invalid bpf_context access off={at} size={n}"),
+                    )),
+                    Some(CtxField::Scalar) => {
+                        let mut v = RegState::unknown_scalar();
+                        v.var.coerce_reg_to_size(size.bytes());
+                        Ok(Some(v))
+                    }
+                    Some(CtxField::Packet) => Ok(Some(RegState::pointer(RegType::Packet))),
+                    Some(CtxField::PacketMeta) => Ok(Some(RegState::pointer(RegType::PacketMeta))),
+                    Some(CtxField::PacketEnd) => Ok(Some(RegState::pointer(RegType::PacketEnd))),
+                }
+            }
+            RegType::MapValue => {
+                let meta = base.map.and_then(|i| self.maps.get(i as usize)).copied();
+                let vs = meta.map_or(0, |m| m.value_size);
+                self.region_check(pc, r, &base, off, n, i64::from(vs), |o| {
+                    format!("invalid access to map value, value_size={vs} off={o} size={n}")
+                })?;
+                Ok(Some(RegState::unknown_scalar()))
+            }
+            RegType::Mem => {
+                let sz = base.mem_size;
+                self.region_check(pc, r, &base, off, n, i64::from(sz), |o| {
+                    format!("invalid access to memory, mem_size={sz} off={o} size={n}")
+                })?;
+                Ok(Some(RegState::unknown_scalar()))
+            }
+            RegType::Packet | RegType::PacketMeta => {
+                let start = i64::from(base.off).saturating_add(i64::from(off));
+                let var_max = if base.var.var_off.is_const() {
+                    0
+                } else {
+                    base.var.umax_value as i64
+                };
+                let end = start.saturating_add(var_max).saturating_add(i64::from(n));
+                if start < 0 || end > base.range {
+                    self.log.push_str(&format!(
+                        "invalid access to packet, off={} size={n}, R{r}(id={},off={},r={})\n",
+                        start, base.id, base.off, base.range
+                    ));
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{r} offset is outside of the packet"),
+                    ));
+                }
+                Ok(Some(RegState::unknown_scalar()))
+            }
+            _ => Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} invalid mem access '{}'", base.type_str()),
+            )),
+        }
+    }
+
+    /// Fixed plus variable offset inside `[0, limit)`
+    /// (`check_mem_region_access`): the lowest and the highest offset the
+    /// register may hold are each checked, the detail line logged, then the
+    /// kernel's `min`/`max value is outside` error.
+    #[allow(clippy::too_many_arguments)]
+    fn region_check(
+        &mut self,
+        pc: usize,
+        r: u8,
+        base: &RegState,
+        off: i32,
+        n: i32,
+        limit: i64,
+        detail: impl Fn(i64) -> String,
+    ) -> Result<(), Refusal> {
+        let fixed = i64::from(base.off).saturating_add(i64::from(off));
+        let fits = |at: i64| at >= 0 && at.saturating_add(i64::from(n)) <= limit;
+        if base.var.smin_value < 0 && !base.var.var_off.is_const() {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "R{r} min value is negative, either use unsigned index or do a if (index >=0) check."
+                ),
+            ));
+        }
+        let lo = fixed.saturating_add(base.var.smin_value);
+        if !fits(lo) {
+            self.log.push_str(&detail(lo));
+            self.log.push('\n');
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} min value is outside of the allowed memory range"),
+            ));
+        }
+        let umax = i64::try_from(base.var.umax_value).unwrap_or(i64::MAX);
+        let hi = fixed.saturating_add(umax);
+        if !fits(hi) {
+            self.log.push_str(&detail(hi));
+            self.log.push('\n');
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} max value is outside of the allowed memory range"),
+            ));
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn stack_access(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        r: u8,
+        base: RegState,
+        off: i32,
+        n: i32,
+        access: Access,
+    ) -> Result<Option<RegState>, Refusal> {
+        let write = matches!(access, Access::Write { .. });
+        let fixed64 = i64::from(base.off).saturating_add(i64::from(off));
+        if !base.var.var_off.is_const() {
+            // A variable offset: every byte it may reach must be in the frame.
+            let lo = fixed64.saturating_add(base.var.smin_value);
+            let hi = fixed64
+                .saturating_add(base.var.smax_value)
+                .saturating_add(i64::from(n));
+            if lo < STACK_BOTTOM || hi > 0 {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!(
+                        "invalid variable-offset stack access R{r} var_off={}",
+                        base.var.var_off
+                    ),
+                ));
+            }
+            if write {
+                // In range: `lo >= -512` and `hi <= 0` were checked.
+                for a in lo..hi {
+                    let (spi, j) = slot_of(a as i32);
+                    let slot = st.cur_mut().slot_mut(spi);
+                    slot.types[j] = SlotType::Misc;
+                }
+            }
+            return Ok(Some(RegState::unknown_scalar()));
+        }
+        // Outside the frame: refused before any slot is touched, so the
+        // slot arithmetic below works on offsets in [-512, 0).
+        if fixed64 < STACK_BOTTOM || fixed64.saturating_add(i64::from(n)) > 0 {
+            let what = if write { "write to" } else { "read from" };
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("invalid {what} stack R{r} off={fixed64} size={n}"),
+            ));
+        }
+        let fixed = fixed64 as i32;
+        if fixed.checked_rem(n).is_some_and(|r| r != 0) {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "misaligned stack access off 0+{}+{} size {n}",
+                    base.off, off
+                ),
+            ));
+        }
+        let end = fixed.wrapping_add(n);
+        let frame_idx = base.frameno as usize;
+        let depth = fixed.unsigned_abs();
+        let sub = st.frames.get(frame_idx).map_or(0, |f| f.subprog);
+        if let Some(d) = self.stack_depth.get_mut(sub) {
+            *d = (*d).max(depth);
+        }
+        let Some(frame) = st.frames.get_mut(frame_idx) else {
+            return Err(refuse(EACCES, pc, "stack pointer into a returned frame"));
+        };
+        match access {
+            Access::Write { value, imm } => {
+                let is_const = value.ty == RegType::Scalar && value.var.var_off.is_const();
+                let zero = is_const && value.var.var_off.value == 0;
+                if n == REG_SIZE as i32 {
+                    // A whole slot: the register is spilled
+                    // (`save_register_state`), an immediate as a constant.
+                    let (spi, _) = slot_of(fixed);
+                    let slot = frame.slot_mut(spi);
+                    slot.types = [SlotType::Spill; REG_SIZE];
+                    slot.spilled = value;
+                    return Ok(None);
+                }
+                for a in fixed..end {
+                    let (spi, _) = slot_of(a);
+                    let s2 = frame.slot_mut(spi);
+                    if s2.is_spill() {
+                        // Overwriting part of a spill: the rest is data.
+                        for t in &mut s2.types {
+                            if *t == SlotType::Spill {
+                                *t = SlotType::Misc;
+                            }
+                        }
+                    }
+                }
+                if imm && is_const && !zero {
+                    // A narrow constant store is a narrow spill.
+                    let (spi, _) = slot_of(fixed);
+                    let slot = frame.slot_mut(spi);
+                    for a in fixed..end {
+                        slot.types[slot_of(a).1] = SlotType::Spill;
+                    }
+                    slot.spilled = value;
+                    return Ok(None);
+                }
+                for a in fixed..end {
+                    let (spi, j) = slot_of(a);
+                    frame.slot_mut(spi).types[j] =
+                        if zero { SlotType::Zero } else { SlotType::Misc };
+                }
+                let _ = imm;
+                Ok(None)
+            }
+            Access::Read => {
+                let (spi, _) = slot_of(fixed);
+                let slot = frame.stack.get(spi).copied().unwrap_or_default();
+                if n == REG_SIZE as i32 && slot.types.iter().all(|t| *t == SlotType::Spill) {
+                    return Ok(Some(slot.spilled));
+                }
+                let mut all_zero = true;
+                for a in fixed..end {
+                    let (spi2, j) = slot_of(a);
+                    let t = frame
+                        .stack
+                        .get(spi2)
+                        .map_or(SlotType::Invalid, |s| s.types[j]);
+                    if t != SlotType::Zero {
+                        all_zero = false;
+                    }
+                    if t == SlotType::Spill && slot.spilled.ty.is_pointer() {
+                        return Err(refuse(EACCES, pc, "invalid size of register fill"));
+                    }
+                }
+                if all_zero {
+                    return Ok(Some(RegState::known_scalar(0)));
+                }
+                // Privileged loaders may read uninitialised stack.
+                Ok(Some(RegState::unknown_scalar()))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cond_jump(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        cond: JmpCond,
+        width: Width,
+        dst: Reg,
+        src: Operand,
+        off: i16,
+        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+    ) -> Result<Next, Refusal> {
+        let d = self.read(st, pc, dst)?;
+        let (s, src_reg) = match src {
+            Operand::Reg(r) => (self.read(st, pc, r)?, Some(r)),
+            Operand::Imm(i) => {
+                let v = if width == Width::W32 {
+                    u64::from(i as u32)
+                } else {
+                    i64::from(i) as u64
+                };
+                (RegState::known_scalar(v), None)
+            }
+        };
+        let taken_pc = target(pc, i32::from(off));
+        let fall_pc = pc.saturating_add(1);
+        // Pointer comparisons.
+        if d.ty.is_pointer() || s.ty.is_pointer() {
+            return self.ptr_cond_jump(
+                pc, st, cond, width, dst, d, src_reg, s, taken_pc, fall_pc, pending,
+            );
+        }
+        match d.var.is_branch_taken(&s.var, cond, width) {
+            BranchTaken::Taken => return Ok(Next::Jump(taken_pc)),
+            BranchTaken::NotTaken => return Ok(Next::Jump(fall_pc)),
+            BranchTaken::Unknown => {}
+        }
+        let refined = reg_set_min_max(&d.var, &s.var, cond, width);
+        let mut other = st.clone();
+        {
+            let r = other.reg_mut(dst);
+            r.var = refined.true_dst;
+        }
+        if let Some(sr) = src_reg {
+            other.reg_mut(sr).var = refined.true_src;
+            st.reg_mut(sr).var = refined.false_src;
+        }
+        st.reg_mut(dst).var = refined.false_dst;
+        self.propagate_linked(&mut other, dst);
+        self.propagate_linked(st, dst);
+        pending.push((taken_pc, other, Some(pc)));
+        Ok(Next::Jump(fall_pc))
+    }
+
+    /// Scalars sharing `dst`'s id get its refined bounds
+    /// (`sync_linked_regs`).
+    fn propagate_linked(&self, st: &mut VerifierState, dst: Reg) {
+        let r = *st.reg(dst);
+        if r.ty != RegType::Scalar || r.id == 0 {
+            return;
+        }
+        for f in &mut st.frames {
+            for reg in &mut f.regs {
+                if reg.ty == RegType::Scalar && reg.id == r.id {
+                    reg.var = r.var;
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ptr_cond_jump(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        cond: JmpCond,
+        width: Width,
+        dst: Reg,
+        d: RegState,
+        src_reg: Option<Reg>,
+        s: RegState,
+        taken_pc: usize,
+        fall_pc: usize,
+        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+    ) -> Result<Next, Refusal> {
+        let is_zero = |r: &RegState| {
+            r.ty == RegType::Scalar && r.var.var_off.is_const() && r.var.var_off.value == 0
+        };
+        // NULL checks: `if ptr == 0` / `if ptr != 0`.
+        if d.maybe_null()
+            && is_zero(&s)
+            && matches!(cond, JmpCond::Eq | JmpCond::Ne)
+            && width == Width::W64
+        {
+            let mut other = st.clone();
+            let (null_st, nonnull_st): (&mut VerifierState, &mut VerifierState) =
+                if cond == JmpCond::Eq {
+                    (&mut other, st)
+                } else {
+                    (st, &mut other)
+                };
+            mark_null(null_st, d.id, true);
+            mark_null(nonnull_st, d.id, false);
+            pending.push((taken_pc, other, Some(pc)));
+            return Ok(Next::Jump(fall_pc));
+        }
+        if d.ty.is_pointer()
+            && !d.maybe_null()
+            && is_zero(&s)
+            && matches!(cond, JmpCond::Eq | JmpCond::Ne)
+        {
+            // A non-NULL pointer is never 0.
+            return Ok(Next::Jump(if cond == JmpCond::Eq {
+                fall_pc
+            } else {
+                taken_pc
+            }));
+        }
+        // Packet range: `pkt OP pkt_end`.
+        if width == Width::W64 {
+            let pair = (d.ty, s.ty);
+            let (pkt, pkt_is_dst) = match pair {
+                (RegType::Packet, RegType::PacketEnd) => (d, true),
+                (RegType::PacketEnd, RegType::Packet) => (s, false),
+                _ => (d, true),
+            };
+            if matches!(
+                pair,
+                (RegType::Packet, RegType::PacketEnd) | (RegType::PacketEnd, RegType::Packet)
+            ) {
+                // Which successor proves `pkt <= pkt_end`?
+                let le_on_taken = match (cond, pkt_is_dst) {
+                    (JmpCond::Gt, true) | (JmpCond::Lt, false) => Some(false),
+                    (JmpCond::Le, true) | (JmpCond::Ge, false) => Some(true),
+                    (JmpCond::Ge, true) | (JmpCond::Le, false) => Some(false),
+                    (JmpCond::Lt, true) | (JmpCond::Gt, false) => Some(true),
+                    _ => None,
+                };
+                let mut other = st.clone();
+                if let Some(taken) = le_on_taken {
+                    // `pkt < end` (strict) proves one byte less than `<=`.
+                    let strict = matches!(
+                        (cond, pkt_is_dst),
+                        (JmpCond::Lt, true)
+                            | (JmpCond::Gt, false)
+                            | (JmpCond::Ge, true)
+                            | (JmpCond::Le, false)
+                    );
+                    let _ = strict;
+                    if pkt.var.var_off.is_const() && pkt.off >= 0 {
+                        let range = i64::from(pkt.off);
+                        let target_st: &mut VerifierState = if taken { &mut other } else { st };
+                        mark_pkt_range(target_st, pkt.id, range);
+                    }
+                }
+                pending.push((taken_pc, other, Some(pc)));
+                return Ok(Next::Jump(fall_pc));
+            }
+        }
+        let _ = (dst, src_reg);
+        // Any other pointer comparison: both ways, nothing learnt.
+        let other = st.clone();
+        pending.push((taken_pc, other, Some(pc)));
+        Ok(Next::Jump(fall_pc))
+    }
+
+    fn helper_call(&mut self, pc: usize, st: &mut VerifierState, id: i32) -> Result<(), Refusal> {
+        let proto = match self.env.helper(id) {
+            HelperLookup::Unknown => {
+                return Err(refuse(EINVAL, pc, format!("invalid func unknown#{id}")));
+            }
+            HelperLookup::NotAllowed(name) => {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!("program of this type cannot use helper bpf_{name}#{id}"),
+                ));
+            }
+            HelperLookup::GplOnly => {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    "cannot call GPL-restricted function from non-GPL compatible program",
+                ));
+            }
+            HelperLookup::Proto(p) => p,
+        };
+        let mut map: Option<u32> = None;
+        let mut alloc_size = 0u32;
+        let mut const_key: Option<u64> = None;
+        let mut released: Option<u32> = None;
+        for (regno, arg) in (1usize..).zip(proto.args.iter()) {
+            let reg_id = Reg::new(regno as u8).unwrap_or(Reg::R1);
+            if *arg == ArgType::None {
+                continue;
+            }
+            let r = self.read(st, pc, reg_id)?;
+            let expect = |want: &str| {
+                refuse(
+                    EACCES,
+                    pc,
+                    format!("R{regno} type={} expected={want}", r.type_str()),
+                )
+            };
+            match arg {
+                ArgType::None | ArgType::Anything => {}
+                ArgType::ConstMapPtr => {
+                    if r.ty != RegType::ConstMapPtr {
+                        return Err(expect("map_ptr"));
+                    }
+                    map = r.map;
+                }
+                ArgType::MapKey | ArgType::MapValue => {
+                    let meta = map.and_then(|m| self.maps.get(m as usize)).copied();
+                    let size = meta.map_or(0, |m| {
+                        if *arg == ArgType::MapKey {
+                            m.key_size
+                        } else {
+                            m.value_size
+                        }
+                    });
+                    self.check_helper_mem(pc, st, regno, r, size)?;
+                    if *arg == ArgType::MapKey {
+                        const_key = stack_const(st, &r, size);
+                    }
+                }
+                ArgType::MemRead => {
+                    // The size is in the next argument.
+                    let next = regno.saturating_add(1);
+                    let size_reg = Reg::new(next as u8).unwrap_or(Reg::R2);
+                    let sz = self.read(st, pc, size_reg)?;
+                    let size_arg = proto.args.get(regno).copied();
+                    if sz.var.umin_value == 0 && size_arg == Some(ArgType::ConstSize) {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!(
+                                "R{next} invalid zero-sized read: u64=[{},{}]",
+                                sz.var.umin_value, sz.var.umax_value
+                            ),
+                        ));
+                    }
+                    let size = sz.var.umax_value.min(u64::from(u32::MAX)) as u32;
+                    self.check_helper_mem(pc, st, regno, r, size)?;
+                }
+                ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => {
+                    if r.ty != RegType::Scalar {
+                        return Err(expect("scalar"));
+                    }
+                    if *arg == ArgType::ConstAllocSizeOrZero {
+                        if !r.var.var_off.is_const() {
+                            return Err(refuse(
+                                EACCES,
+                                pc,
+                                format!("R{regno} is not a known constant'"),
+                            ));
+                        }
+                        alloc_size = r.var.var_off.value as u32;
+                    }
+                }
+                ArgType::Ctx => {
+                    if r.ty != RegType::Ctx {
+                        return Err(expect("ctx"));
+                    }
+                }
+                ArgType::RingbufMemRelease => {
+                    if r.ty != RegType::Mem
+                        || !r.flags.contains(TypeFlags::RINGBUF)
+                        || r.maybe_null()
+                    {
+                        return Err(expect("ringbuf_mem"));
+                    }
+                    released = Some(r.ref_obj_id);
+                }
+            }
+        }
+        if let Some(id) = released {
+            st.refs.retain(|(r, _)| *r != id);
+            for f in &mut st.frames {
+                for reg in &mut f.regs {
+                    if reg.ref_obj_id == id {
+                        *reg = RegState::not_init();
+                    }
+                }
+            }
+        }
+        // r1..r5 are clobbered, r0 is the result.
+        for i in 1..=5 {
+            st.cur_mut().regs[i] = RegState::not_init();
+        }
+        let r0 = match proto.ret {
+            RetType::Integer => RegState::unknown_scalar(),
+            RetType::Void => RegState::not_init(),
+            RetType::MapValueOrNull => {
+                let mut r = RegState::pointer(RegType::MapValue);
+                r.map = map;
+                // An array looked up with a constant key inside it cannot
+                // fail (`can_elide_value_nullness`, 6.14+).
+                let meta = map.and_then(|m| self.maps.get(m as usize));
+                let in_array = meta.is_some_and(|m| {
+                    m.map_type == 2 && const_key.is_some_and(|k| k < u64::from(m.max_entries))
+                });
+                if !in_array {
+                    r.flags = TypeFlags::MAYBE_NULL;
+                    r.id = self.new_id();
+                }
+                r
+            }
+            RetType::RingbufMemOrNull => {
+                let mut r = RegState::pointer(RegType::Mem);
+                r.flags = TypeFlags::MAYBE_NULL.union(TypeFlags::RINGBUF);
+                let id = self.new_id();
+                r.id = id;
+                r.ref_obj_id = id;
+                r.mem_size = alloc_size;
+                st.refs.push((id, pc));
+                r
+            }
+        };
+        st.cur_mut().regs[0] = r0;
+        Ok(())
+    }
+
+    /// A helper reads or writes `size` bytes at `r`.
+    fn check_helper_mem(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        regno: usize,
+        r: RegState,
+        size: u32,
+    ) -> Result<(), Refusal> {
+        match r.ty {
+            RegType::Stack => {
+                let fixed = i64::from(r.off);
+                if !r.var.var_off.is_const()
+                    || fixed < STACK_BOTTOM
+                    || fixed.saturating_add(i64::from(size)) > 0
+                {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "invalid indirect access to stack R{regno} off={fixed} size={size}"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            RegType::MapValue | RegType::Packet | RegType::Mem => {
+                let reg = Reg::new(regno as u8).unwrap_or(Reg::R1);
+                let _ = self.mem_access(pc, st, reg, r, 0, Size::B, Access::Read)?;
+                Ok(())
+            }
+            _ => Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "R{regno} type={} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+                    r.type_str()
+                ),
+            )),
+        }
+    }
+
+    fn exit(&mut self, pc: usize, st: &mut VerifierState) -> Result<Next, Refusal> {
+        let r0 = self.read(st, pc, Reg::R0)?;
+        if st.frames.len() > 1 {
+            // Return to the caller.
+            let Some(callee) = st.frames.pop() else {
+                return Ok(Next::Done);
+            };
+            let caller = st.cur_mut();
+            for i in 1..=5 {
+                caller.regs[i] = RegState::not_init();
+            }
+            caller.regs[0] = r0;
+            self.log.push_str("returning from callee:\n");
+            let back = callee.callsite.unwrap_or(pc).saturating_add(1);
+            self.log.push_str(&format!("to caller at {back}:\n"));
+            return Ok(Next::Jump(back));
+        }
+        if let Some((id, at)) = st.refs.first().copied() {
+            self.log
+                .push_str(&format!("Unreleased reference id={id} alloc_insn={at}\n"));
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "BPF_EXIT instruction in main prog would lead to reference leak",
+            ));
+        }
+        if let Some((lo, hi)) = self.env.return_range() {
+            if r0.ty != RegType::Scalar {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!(
+                        "At program exit the register R0 is not a known value ({})",
+                        r0.type_str()
+                    ),
+                ));
+            }
+            if r0.var.smin_value < lo || r0.var.smax_value > hi {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!(
+                        "At program exit the register R0 has smin={} smax={} should have been in [{lo}, {hi}]",
+                        r0.var.smin_value, r0.var.smax_value
+                    ),
+                ));
+            }
+        }
+        Ok(Next::Done)
+    }
+
+    fn check_max_stack_depth(&self) -> Result<(), Refusal> {
+        // Deepest combined stack along call chains: a simple DFS over the
+        // calls each subprogram makes.
+        let prog = self.prog;
+        let n = self.subprog_starts.len();
+        let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (pc, insn) in prog.iter() {
+            if let Insn::Call(CallTarget::Local(off)) = insn {
+                let from = self.subprog_index(pc);
+                let to = self.subprog_index(target(pc, *off));
+                calls[from].push(to);
+            }
+        }
+        fn dfs(
+            w: &Walker<'_>,
+            calls: &[Vec<usize>],
+            sub: usize,
+            depth: u32,
+            frames: u32,
+            pc: usize,
+        ) -> Result<(), Refusal> {
+            let own = w.stack_depth.get(sub).copied().unwrap_or(0);
+            let total = depth.saturating_add(own);
+            if total > 512 {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("combined stack size of {frames} calls is {total}. Too large"),
+                ));
+            }
+            for &c in &calls[sub] {
+                if frames < 16 {
+                    dfs(w, calls, c, total, frames.saturating_add(1), pc)?;
+                }
+            }
+            Ok(())
+        }
+        dfs(self, &calls, 0, 0, 1, 0)
+    }
+}
+
+/// Where the walk goes after an instruction.
+enum Next {
+    Fall,
+    Jump(usize),
+    Done,
+}
+
+/// A load or a store (with the value stored).
+#[derive(Clone, Copy)]
+enum Access {
+    Read,
+    Write {
+        value: RegState,
+        /// Stored from an immediate (`ST`), not a register (`STX`).
+        imm: bool,
+    },
+}
+
+fn target(pc: usize, off: i32) -> usize {
+    (pc as i64)
+        .saturating_add(1)
+        .saturating_add(i64::from(off))
+        .max(0) as usize
+}
+
+/// Stack slot index and kernel byte index of the byte at `r10 + a`
+/// (`a < 0`).
+fn slot_of(a: i32) -> (usize, usize) {
+    // Callers pass offsets in [-512, 0).
+    let k = a.saturating_neg().saturating_sub(1).max(0) as usize;
+    (k / REG_SIZE, k % REG_SIZE)
+}
+
+/// The value of `size` (at most 8) bytes of stack at the stack pointer
+/// `r`, when the verifier knows it: all `STACK_ZERO`, or a spilled
+/// constant covering them.
+fn stack_const(st: &VerifierState, r: &RegState, size: u32) -> Option<u64> {
+    if r.ty != RegType::Stack || !r.var.var_off.is_const() || size == 0 || size > 8 {
+        return None;
+    }
+    let frame = st.frames.get(r.frameno as usize)?;
+    let start = r.off;
+    let end = start.checked_add(size as i32)?;
+    let mut all_zero = true;
+    for a in start..end {
+        if a >= 0 {
+            return None;
+        }
+        let (spi, j) = slot_of(a);
+        let t = frame
+            .stack
+            .get(spi)
+            .map_or(SlotType::Invalid, |s| s.types[j]);
+        if t != SlotType::Zero {
+            all_zero = false;
+        }
+    }
+    if all_zero {
+        return Some(0);
+    }
+    let (spi, _) = slot_of(start);
+    let slot = frame.stack.get(spi)?;
+    let spilled = slot.spilled;
+    let covered =
+        (start..end).all(|a| slot_of(a).0 == spi && slot.types[slot_of(a).1] == SlotType::Spill);
+    if covered && spilled.ty == RegType::Scalar && spilled.var.var_off.is_const() {
+        let v = spilled.var.var_off.value;
+        let bits = size.saturating_mul(8);
+        let mask = u64::MAX
+            .checked_shr(64u32.saturating_sub(bits))
+            .unwrap_or(0);
+        return Some(v & mask);
+    }
+    None
+}
+
+fn mark_null(st: &mut VerifierState, id: u32, is_null: bool) {
+    for f in &mut st.frames {
+        for r in &mut f.regs {
+            if r.id == id && r.maybe_null() {
+                if is_null {
+                    *r = RegState::known_scalar(0);
+                } else {
+                    r.flags = r.flags.without(TypeFlags::MAYBE_NULL);
+                    if r.ref_obj_id == 0 {
+                        r.id = 0;
+                    }
+                }
+            }
+        }
+    }
+    if is_null {
+        st.refs.retain(|(r, _)| *r != id);
+    }
+}
+
+fn mark_pkt_range(st: &mut VerifierState, id: u32, range: i64) {
+    for f in &mut st.frames {
+        for r in &mut f.regs {
+            if r.ty == RegType::Packet && r.id == id && r.range < range {
+                r.range = range;
+            }
+        }
+    }
+}
+
+fn swap_const(insn: &Insn, v: u64) -> u64 {
+    let Insn::Endian { order, bits, .. } = insn else {
+        return v;
+    };
+    let n = bits.bits();
+    let mask = u64::MAX
+        .checked_shr(64u32.saturating_sub(u32::from(n)))
+        .unwrap_or(0);
+    let low = v & mask;
+    match (order, n) {
+        (ebpf_isa::ByteOrder::Le, _) => low,
+        (_, 16) => u64::from((low as u16).swap_bytes()),
+        (_, 32) => u64::from((low as u32).swap_bytes()),
+        _ => low.swap_bytes(),
+    }
+}
+
+fn alu_op_str(op: AluOp) -> &'static str {
+    match op {
+        AluOp::Add => "+=",
+        AluOp::Sub => "-=",
+        AluOp::Mul => "*=",
+        AluOp::Div | AluOp::SDiv => "/=",
+        AluOp::Or => "|=",
+        AluOp::And => "&=",
+        AluOp::Lsh => "<<=",
+        AluOp::Rsh => ">>=",
+        AluOp::Mod | AluOp::SMod => "%=",
+        AluOp::Xor => "^=",
+        AluOp::Mov => "=",
+        AluOp::Arsh => "s>>=",
+    }
+}
+
+#[cold]
+fn unreachable_state() {}
