@@ -151,6 +151,8 @@ pub struct Stats {
     pub total_states: u64,
     /// Largest number of stored states at once.
     pub peak_states: u64,
+    /// Longest list of states kept at one instruction.
+    pub max_states_per_insn: u64,
 }
 
 /// The result of [`verify`].
@@ -172,6 +174,21 @@ struct VerifierState {
     frames: Vec<FuncState>,
     /// Acquired references: `(id, insn that acquired it)`.
     refs: Vec<(u32, usize)>,
+    /// The checkpoint this path last passed (`parent`), whose branch count
+    /// this path holds.
+    parent: Option<usize>,
+}
+
+/// A state stored at a prune point (`struct bpf_verifier_state_list`).
+#[derive(Clone, Debug)]
+struct Checkpoint {
+    state: VerifierState,
+    /// Paths still being explored below it (`branches`); 0: complete.
+    branches: u32,
+    /// Comparisons that pruned (`hit_cnt`) and that did not (`miss_cnt`),
+    /// for the kernel's eviction heuristic.
+    hits: u32,
+    misses: u32,
 }
 
 impl VerifierState {
@@ -221,6 +238,17 @@ struct Walker<'a> {
     next_id: u32,
     stats: Stats,
     log: String,
+    /// Prune points (`INSN_F_PRUNE_POINT`) and forced checkpoints, by slot.
+    prune: Vec<(bool, bool)>,
+    /// Stored states.
+    checkpoints: Vec<Checkpoint>,
+    /// Checkpoints by slot.
+    at: Vec<Vec<usize>>,
+    /// Jumps walked, and the counters when the last state was stored (the
+    /// kernel's heuristic for when to store one).
+    jmps_processed: u64,
+    prev_jmps: u64,
+    prev_insns: u64,
 }
 
 /// Verify `prog` for the program type `env` describes, with `maps` the
@@ -237,6 +265,12 @@ pub fn verify(prog: &Program, env: &dyn ProgramEnv, maps: &[MapMeta]) -> Outcome
         next_id: 0,
         stats: Stats::default(),
         log: String::new(),
+        prune: Vec::new(),
+        checkpoints: Vec::new(),
+        at: Vec::new(),
+        jmps_processed: 0,
+        prev_jmps: 0,
+        prev_insns: 0,
     };
     let result = w.run();
     if let Err(e) = &result {
@@ -245,8 +279,8 @@ pub fn verify(prog: &Program, env: &dyn ProgramEnv, maps: &[MapMeta]) -> Outcome
     }
     let s = w.stats;
     w.log.push_str(&format!(
-        "processed {} insns (limit {INSN_LIMIT}) max_states_per_insn 0 total_states {} peak_states {} mark_read 0\n",
-        s.insns_processed, s.total_states, s.peak_states
+        "processed {} insns (limit {INSN_LIMIT}) max_states_per_insn {} total_states {} peak_states {} mark_read 0\n",
+        s.insns_processed, s.max_states_per_insn, s.total_states, s.peak_states
     ));
     Outcome {
         result,
@@ -274,6 +308,13 @@ impl Walker<'_> {
             self.log.push_str(&format!("func#{i} @{start}\n"));
         }
         self.check_static()?;
+        self.prune = (0..self.prog.len())
+            .map(|i| {
+                let m = cfg.marks(i);
+                (m.is_prune_point(), m.is_force_checkpoint())
+            })
+            .collect();
+        self.at = vec![Vec::new(); self.prog.len()];
         let mut entry = FuncState::new(0, 0, None);
         entry.regs[1] = RegState::pointer(RegType::Ctx);
         let mut stack: Vec<(usize, VerifierState, Option<usize>)> = vec![(
@@ -281,6 +322,7 @@ impl Walker<'_> {
             VerifierState {
                 frames: vec![entry],
                 refs: Vec::new(),
+                parent: None,
             },
             None,
         )];
@@ -327,6 +369,116 @@ impl Walker<'_> {
             .unwrap_or(0)
     }
 
+    /// Queue the other successor of a jump: it holds a branch of the
+    /// current path's checkpoint.
+    fn fork(
+        &mut self,
+        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+        to: usize,
+        state: VerifierState,
+        from: usize,
+    ) {
+        if let Some(c) = state.parent.and_then(|p| self.checkpoints.get_mut(p)) {
+            c.branches = c.branches.saturating_add(1);
+        }
+        pending.push((to, state, Some(from)));
+    }
+
+    /// A path ended (`exit` of the main program, or pruned):
+    /// `update_branch_counts` up the checkpoint chain.
+    fn path_done(&mut self, mut parent: Option<usize>) {
+        while let Some(p) = parent {
+            let Some(c) = self.checkpoints.get_mut(p) else {
+                return;
+            };
+            c.branches = c.branches.saturating_sub(1);
+            if c.branches > 0 {
+                return;
+            }
+            parent = c.state.parent;
+        }
+    }
+
+    /// `is_state_visited`: prune the path when a finished checkpoint at
+    /// `pc` covers it, refuse an infinite loop when an unfinished one on
+    /// this path equals it, and store a new checkpoint when the kernel's
+    /// heuristic says so.
+    fn is_state_visited(&mut self, pc: usize, st: &mut VerifierState) -> Result<Visited, Refusal> {
+        let ids = self.at.get(pc).cloned().unwrap_or_default();
+        let force = self.prune.get(pc).is_some_and(|p| p.1);
+        for id in ids {
+            let Some(c) = self.checkpoints.get(id) else {
+                continue;
+            };
+            if c.branches == 0 {
+                if states_equal(&c.state, st) {
+                    if let Some(c) = self.checkpoints.get_mut(id) {
+                        c.hits = c.hits.saturating_add(1);
+                    }
+                    return Ok(Visited::Prune);
+                }
+            } else if self.is_ancestor(id, st.parent) && states_equal(&c.state, st) {
+                let cur = st.cur().display(self.maps).to_string();
+                let old = c.state.cur().display(self.maps).to_string();
+                self.log
+                    .push_str(&format!("infinite loop detected at insn {pc}\n"));
+                self.log
+                    .push_str(&format!("cur state:{cur}\nold state:{old}\n"));
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!("infinite loop detected at insn {pc}"),
+                ));
+            }
+            // A miss. States that keep missing are dropped from the list
+            // (the kernel's `miss_cnt > hit_cnt * n + n`).
+            let Some(c) = self.checkpoints.get_mut(id) else {
+                continue;
+            };
+            c.misses = c.misses.saturating_add(1);
+            let n = if force && c.branches > 0 { 64 } else { 3 };
+            if c.misses > c.hits.saturating_mul(n).saturating_add(n)
+                && let Some(list) = self.at.get_mut(pc)
+            {
+                list.retain(|x| *x != id);
+            }
+        }
+        let add = force
+            || (self.jmps_processed.saturating_sub(self.prev_jmps) >= 2
+                && self.stats.insns_processed.saturating_sub(self.prev_insns) >= 8);
+        if add {
+            self.prev_jmps = self.jmps_processed;
+            self.prev_insns = self.stats.insns_processed;
+            let idx = self.checkpoints.len();
+            self.checkpoints.push(Checkpoint {
+                state: st.clone(),
+                branches: 1,
+                hits: 0,
+                misses: 0,
+            });
+            if let Some(list) = self.at.get_mut(pc) {
+                list.push(idx);
+                let len = list.len() as u64;
+                self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(len);
+            }
+            st.parent = Some(idx);
+            self.stats.total_states = self.stats.total_states.saturating_add(1);
+            self.stats.peak_states = self.stats.peak_states.max(self.stats.total_states);
+        }
+        Ok(Visited::Continue)
+    }
+
+    /// Whether checkpoint `id` is `parent` or one of its ancestors.
+    fn is_ancestor(&self, id: usize, mut parent: Option<usize>) -> bool {
+        while let Some(p) = parent {
+            if p == id {
+                return true;
+            }
+            parent = self.checkpoints.get(p).and_then(|c| c.state.parent);
+        }
+        false
+    }
+
     /// Walk one path from `pc` until it ends.
     fn walk(
         &mut self,
@@ -335,6 +487,16 @@ impl Walker<'_> {
         pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
     ) -> Result<(), Refusal> {
         loop {
+            if self.prune.get(pc).is_some_and(|p| p.0) {
+                match self.is_state_visited(pc, &mut st)? {
+                    Visited::Prune => {
+                        self.log.push_str(&format!("{pc}: safe\n"));
+                        self.path_done(st.parent);
+                        return Ok(());
+                    }
+                    Visited::Continue => {}
+                }
+            }
             self.stats.insns_processed = self.stats.insns_processed.saturating_add(1);
             if self.stats.insns_processed > INSN_LIMIT {
                 return Err(refuse(
@@ -350,6 +512,16 @@ impl Walker<'_> {
                 return Err(refuse(EINVAL, pc, format!("invalid insn idx {pc}")));
             };
             self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log()));
+            if matches!(
+                insn,
+                Insn::Ja { .. }
+                    | Insn::Gotol { .. }
+                    | Insn::Jump { .. }
+                    | Insn::Call(_)
+                    | Insn::Exit
+            ) {
+                self.jmps_processed = self.jmps_processed.saturating_add(1);
+            }
             match self.step(pc, &insn, &mut st, pending)? {
                 Next::Fall => {
                     let len = if matches!(insn, Insn::LdImm64 { .. }) {
@@ -360,7 +532,10 @@ impl Walker<'_> {
                     pc = pc.saturating_add(len);
                 }
                 Next::Jump(t) => pc = t,
-                Next::Done => return Ok(()),
+                Next::Done => {
+                    self.path_done(st.parent);
+                    return Ok(());
+                }
             }
         }
     }
@@ -1124,7 +1299,7 @@ impl Walker<'_> {
         st.reg_mut(dst).var = refined.false_dst;
         self.propagate_linked(&mut other, dst);
         self.propagate_linked(st, dst);
-        pending.push((taken_pc, other, Some(pc)));
+        self.fork(pending, taken_pc, other, pc);
         Ok(Next::Jump(fall_pc))
     }
 
@@ -1177,7 +1352,7 @@ impl Walker<'_> {
                 };
             mark_null(null_st, d.id, true);
             mark_null(nonnull_st, d.id, false);
-            pending.push((taken_pc, other, Some(pc)));
+            self.fork(pending, taken_pc, other, pc);
             return Ok(Next::Jump(fall_pc));
         }
         if d.ty.is_pointer()
@@ -1229,14 +1404,14 @@ impl Walker<'_> {
                         mark_pkt_range(target_st, pkt.id, range);
                     }
                 }
-                pending.push((taken_pc, other, Some(pc)));
+                self.fork(pending, taken_pc, other, pc);
                 return Ok(Next::Jump(fall_pc));
             }
         }
         let _ = (dst, src_reg);
         // Any other pointer comparison: both ways, nothing learnt.
         let other = st.clone();
-        pending.push((taken_pc, other, Some(pc)));
+        self.fork(pending, taken_pc, other, pc);
         Ok(Next::Jump(fall_pc))
     }
 
@@ -1529,6 +1704,148 @@ impl Walker<'_> {
         }
         dfs(self, &calls, 0, 0, 1, 0)
     }
+}
+
+/// What `is_state_visited` decided.
+enum Visited {
+    /// A finished checkpoint covers this path: stop it.
+    Prune,
+    /// Go on.
+    Continue,
+}
+
+/// `states_equal`: every path from `cur` is one `old` already proved safe
+/// (so `old` must be at least as general, register by register and slot
+/// by slot, with ids mapped consistently). All scalars count as precise
+/// (there is no precision tracking yet), which is sound and prunes less
+/// than the kernel.
+fn states_equal(old: &VerifierState, cur: &VerifierState) -> bool {
+    if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
+        return false;
+    }
+    let mut ids: Vec<(u32, u32)> = Vec::new();
+    for (o, c) in old.refs.iter().zip(&cur.refs) {
+        if !check_ids(o.0, c.0, &mut ids) {
+            return false;
+        }
+    }
+    for (fo, fc) in old.frames.iter().zip(&cur.frames) {
+        if fo.callsite != fc.callsite {
+            return false;
+        }
+        for (ro, rc) in fo.regs.iter().zip(&fc.regs) {
+            if !regsafe(ro, rc, &mut ids) {
+                return false;
+            }
+        }
+        if !stacksafe(fo, fc, &mut ids) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Old id `o` must always correspond to current id `c` (`check_ids`).
+fn check_ids(o: u32, c: u32, map: &mut Vec<(u32, u32)>) -> bool {
+    if o == 0 || c == 0 {
+        return o == c;
+    }
+    for &(a, b) in map.iter() {
+        if a == o {
+            return b == c;
+        }
+        if b == c {
+            return false;
+        }
+    }
+    map.push((o, c));
+    true
+}
+
+/// Every value `c` may hold is one `o` allowed (`range_within` and
+/// `tnum_in`).
+fn scalar_within(o: &ScalarBounds, c: &ScalarBounds) -> bool {
+    o.umin_value <= c.umin_value
+        && o.umax_value >= c.umax_value
+        && o.smin_value <= c.smin_value
+        && o.smax_value >= c.smax_value
+        && o.u32_min_value <= c.u32_min_value
+        && o.u32_max_value >= c.u32_max_value
+        && o.s32_min_value <= c.s32_min_value
+        && o.s32_max_value >= c.s32_max_value
+        && o.var_off.in_(c.var_off)
+}
+
+/// `regsafe`.
+fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>) -> bool {
+    if o.ty == RegType::NotInit {
+        // The old path never read it (it would have failed).
+        return true;
+    }
+    if o.ty != c.ty || o.flags != c.flags {
+        return false;
+    }
+    match o.ty {
+        RegType::Scalar => {
+            scalar_within(&o.var, &c.var) && (o.id == 0 || check_ids(o.id, c.id, ids))
+        }
+        RegType::Packet | RegType::PacketMeta => {
+            o.off == c.off
+                && c.range >= o.range
+                && scalar_within(&o.var, &c.var)
+                && check_ids(o.id, c.id, ids)
+        }
+        _ => {
+            o.off == c.off
+                && o.map == c.map
+                && o.mem_size == c.mem_size
+                && o.frameno == c.frameno
+                && scalar_within(&o.var, &c.var)
+                && check_ids(o.id, c.id, ids)
+                && check_ids(o.ref_obj_id, c.ref_obj_id, ids)
+        }
+    }
+}
+
+/// `stacksafe`.
+fn stacksafe(o: &FuncState, c: &FuncState, ids: &mut Vec<(u32, u32)>) -> bool {
+    for (i, so) in o.stack.iter().enumerate() {
+        let sc = c.stack.get(i).copied().unwrap_or_default();
+        for j in 0..REG_SIZE {
+            let (to, tc) = (so.types[j], sc.types[j]);
+            match to {
+                // Reading it gave the old path an unknown scalar.
+                SlotType::Invalid => {
+                    if tc == SlotType::Spill && sc.spilled.ty.is_pointer() {
+                        return false;
+                    }
+                }
+                SlotType::Misc => {
+                    if tc == SlotType::Spill && sc.spilled.ty.is_pointer() {
+                        return false;
+                    }
+                }
+                SlotType::Zero => {
+                    let zero_spill = tc == SlotType::Spill
+                        && sc.spilled.ty == RegType::Scalar
+                        && sc.spilled.var.var_off.is_const()
+                        && sc.spilled.var.var_off.value == 0;
+                    if tc != SlotType::Zero && !zero_spill {
+                        return false;
+                    }
+                }
+                SlotType::Spill => {
+                    if tc != SlotType::Spill {
+                        return false;
+                    }
+                }
+            }
+        }
+        if so.is_spill() && !regsafe(&so.spilled, &sc.spilled, ids) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Where the walk goes after an instruction.
