@@ -2,6 +2,7 @@
 
 use ebpf_interp::Interpreter;
 use ebpf_isa::{Program, RawInsn};
+use ebpf_jit_x86::{Jit, JitConfig};
 use ebpf_runtime::{HelperContext, Runtime, Trap};
 
 use crate::run::EngineResult;
@@ -11,6 +12,9 @@ use crate::run::EngineResult;
 pub enum Engine {
     /// `ebpf-interp`.
     Interp,
+    /// `ebpf-jit-x86`, hardened (checked accesses, budget, blinding): the
+    /// only JIT mode that is safe for arbitrary suite programs.
+    Jit,
 }
 
 /// The suite's helper 5: returns its first argument (FORMAT.md a.6).
@@ -37,6 +41,10 @@ impl Engine {
             Engine::Interp => {
                 let vm = Interpreter::new(&program).map_err(|e| e.to_string())?;
                 vm.run(rt, mem).map_err(|e| e.to_string())
+            }
+            Engine::Jit => {
+                let jit = Jit::new(&program, JitConfig::hardened()).map_err(|e| e.to_string())?;
+                jit.run(rt, mem).map_err(|e| e.to_string())
             }
         }
     }

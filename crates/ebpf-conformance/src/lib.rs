@@ -12,10 +12,12 @@
 //!   instructions" skip.
 //! * [`classify`]: the upstream version/group table that decides which tests
 //!   a runtime at `--cpu_version vN` with some groups skips.
+//! * [`run`]: running a file or a directory through an engine and judging
+//!   the answer as upstream does; [`engine`]: the engines (`ebpf-interp`
+//!   and the hardened `ebpf-jit-x86`), selected by the `conformance`
+//!   binary's `--engine interp|jit` and the plugin's `--interp`/`--jit`.
 //!
-//! **Not here (yet):** running a test, judging the plugin's output, the
-//! runner executable and the plugin binary for the upstream runner. The
-//! crate does not validate programs either: a test's slots are passed on as
+//! The crate does not validate programs: a test's slots are passed on as
 //! upstream passes them, and rejecting a bad one is the engine's job.
 //!
 //! ```

@@ -1,7 +1,7 @@
 //! `bpf_conformance_plugin`: a plugin for the upstream conformance runner
 //! (FORMAT.md a.6).
 //!
-//! Invoked as `bpf_conformance_plugin [<memory-hex>] [--interp] [--elf]`; reads
+//! Invoked as `bpf_conformance_plugin [<memory-hex>] [--interp|--jit] [--elf]`; reads
 //! the program as hex text (`"b7  00  00  ..."`) on stdin, runs it with
 //! `r1` = a writable copy of the memory and `r2` = its length, and prints `r0`
 //! in hex (exit 0) or the failure message (exit 1). Options all have the form
@@ -37,7 +37,7 @@ fn run() -> Result<u64, String> {
         match arg.as_str() {
             "--interp" | "--interpret" => engine = Engine::Interp,
             "--elf" => return Err("ELF input is not supported yet (it needs ebpf-loader)".into()),
-            "--jit" => return Err("the JIT engine is not available yet".into()),
+            "--jit" => engine = Engine::Jit,
             opt if opt.starts_with("--") => return Err(format!("unknown option `{opt}`")),
             hex => mem = parse_hex(hex, "memory")?,
         }

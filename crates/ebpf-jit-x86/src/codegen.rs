@@ -1,0 +1,1209 @@
+//! Translation of a program set to x86-64 machine code (no `unsafe` here:
+//! this module only produces bytes).
+//!
+//! # Register map
+//!
+//! | BPF | x86-64 | | BPF | x86-64 |
+//! |---|---|---|---|---|
+//! | r0 | rax | | r6 | rbx |
+//! | r1 | rdi | | r7 | r13 |
+//! | r2 | rsi | | r8 | r14 |
+//! | r3 | rdx | | r9 | r15 |
+//! | r4 | rcx | | r10 | rbp |
+//! | r5 | r8 | | context | r12 |
+//!
+//! `r9`, `r10` and `r11` are scratch. Guest addresses are tagged
+//! (`tag << 32 | offset`); every access translates through the region
+//! table in the context (`r12`): `r11` = guest address, `r10` = table entry,
+//! `r9` = host address. Hardened code checks the tag against the table size
+//! and `offset + size` against the entry's readable (loads) or writable
+//! (stores, atomics) length; a failure jumps to a per-instruction stub that
+//! records the access in the context and returns to Rust.
+//!
+//! # Layout
+//!
+//! The buffer starts with the entry function
+//! (`extern "sysv64" fn(*mut Ctx)`): it saves the callee-saved registers,
+//! loads `r1..=r5` from the context, sets `r10` to the top of frame 0 and
+//! `call`s the entry program; the program's `exit` is a `ret`. bpf-to-bpf
+//! calls are x86 `call`s that save `r6..=r9` on the machine stack and move
+//! `r10` down one frame. Then come the programs, then the fault stubs.
+
+// dynasm expands a dynamic register `Rq(n)` to `n.into()`.
+#![allow(clippy::useless_conversion)]
+
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
+use ebpf_isa::{
+    AluOp, AtomicOp, ByteOrder, CallTarget, Imm64, Insn, JmpCond, Operand, Program, Reg, Size,
+    SwapBits, SxBits, Width,
+};
+use ebpf_runtime::layout;
+
+use crate::JitConfig;
+use crate::ctx::{access, off, status};
+use crate::error::{JitError, TargetKind};
+
+/// Most slots one program may have (the kernel's `BPF_COMPLEXITY_LIMIT_INSNS`).
+pub const MAX_PROGRAM_SLOTS: usize = 1 << 20;
+/// Most programs in one set.
+pub const MAX_PROGRAMS: usize = 1 << 12;
+
+macro_rules! asm {
+    ($ops:expr ; $($t:tt)*) => {
+        dynasm!($ops ; .arch x64 ; $($t)*)
+    };
+}
+
+const RAX: u8 = 0;
+const RCX: u8 = 1;
+const RDX: u8 = 2;
+/// The blinding / immediate scratch register.
+const R10: u8 = 10;
+
+/// x86 register number of a BPF register.
+const fn x(r: Reg) -> u8 {
+    match r.num() {
+        0 => 0,  // rax
+        1 => 7,  // rdi
+        2 => 6,  // rsi
+        3 => 2,  // rdx
+        4 => 1,  // rcx
+        5 => 8,  // r8
+        6 => 3,  // rbx
+        7 => 13, // r13
+        8 => 14, // r14
+        9 => 15, // r15
+        _ => 5,  // rbp
+    }
+}
+
+/// A second operand after blinding: an x86 register or a plain immediate.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    R(u8),
+    K(i32),
+}
+
+/// x86 condition codes used by conditional jumps.
+#[derive(Clone, Copy, Debug)]
+enum Cc {
+    E,
+    Ne,
+    A,
+    Ae,
+    B,
+    Be,
+    G,
+    Ge,
+    L,
+    Le,
+}
+
+impl Cc {
+    fn of(c: JmpCond) -> Cc {
+        match c {
+            JmpCond::Eq => Cc::E,
+            JmpCond::Ne | JmpCond::Set => Cc::Ne,
+            JmpCond::Gt => Cc::A,
+            JmpCond::Ge => Cc::Ae,
+            JmpCond::Lt => Cc::B,
+            JmpCond::Le => Cc::Be,
+            JmpCond::Sgt => Cc::G,
+            JmpCond::Sge => Cc::Ge,
+            JmpCond::Slt => Cc::L,
+            JmpCond::Sle => Cc::Le,
+        }
+    }
+    fn not(self) -> Cc {
+        match self {
+            Cc::E => Cc::Ne,
+            Cc::Ne => Cc::E,
+            Cc::A => Cc::Be,
+            Cc::Be => Cc::A,
+            Cc::Ae => Cc::B,
+            Cc::B => Cc::Ae,
+            Cc::G => Cc::Le,
+            Cc::Le => Cc::G,
+            Cc::Ge => Cc::L,
+            Cc::L => Cc::Ge,
+        }
+    }
+}
+
+/// An out-of-line trap stub.
+#[derive(Clone, Copy, Debug)]
+struct Stub {
+    label: DynamicLabel,
+    status: u64,
+    pc: u32,
+    size: u64,
+    off: i16,
+    kind: u64,
+    /// Loaded into `r11` (the recorded address) when `Some`.
+    aux: Option<i64>,
+}
+
+/// The result of code generation.
+#[derive(Debug)]
+pub(crate) struct Code {
+    /// Machine code, position independent (all references are relative;
+    /// absolute targets are read from the context).
+    pub(crate) bytes: Vec<u8>,
+    /// Offset of each program's slot 0.
+    pub(crate) entries: Vec<usize>,
+    /// Offset of every slot of every program (`None` for `ld_imm64`
+    /// tails), programs concatenated, for `gotox`.
+    pub(crate) slots: Vec<Option<usize>>,
+}
+
+struct Emitter<'c> {
+    ops: VecAssembler<X64Relocation>,
+    cfg: &'c JitConfig,
+    key: u32,
+    stubs: Vec<Stub>,
+}
+
+/// Check a static target `pc + 1 + off`.
+fn target(
+    prog: usize,
+    insns: &[Insn],
+    pc: usize,
+    off: i64,
+    kind: TargetKind,
+) -> Result<usize, JitError> {
+    let t = pc as i64 + 1 + off;
+    let len = insns.len();
+    if t < 0 || t >= len as i64 {
+        return Err(JitError::TargetOutOfRange {
+            prog,
+            pc,
+            target: t,
+            kind,
+            len,
+        });
+    }
+    if insns.get(t as usize) == Some(&Insn::LdImm64Tail) {
+        return Err(JitError::TargetInLdImm64 {
+            prog,
+            pc,
+            target: t as usize,
+            kind,
+        });
+    }
+    Ok(t as usize)
+}
+
+/// The register an instruction writes, other than `r0` from calls.
+fn written_reg(insn: &Insn) -> Option<Reg> {
+    match *insn {
+        Insn::Alu { dst, .. }
+        | Insn::Neg { dst, .. }
+        | Insn::MovSx { dst, .. }
+        | Insn::AddrSpaceCast { dst, .. }
+        | Insn::Endian { dst, .. }
+        | Insn::Load { dst, .. }
+        | Insn::LoadSx { dst, .. }
+        | Insn::LoadAcquire { dst, .. }
+        | Insn::LdImm64 { dst, .. } => Some(dst),
+        Insn::Atomic { op, src, .. } if op.fetches() && op != AtomicOp::Cmpxchg => Some(src),
+        _ => None,
+    }
+}
+
+fn map_addr(prog: usize, pc: usize, idx: i64, off: u32) -> Result<u64, JitError> {
+    u32::try_from(idx)
+        .ok()
+        .and_then(layout::map_addr)
+        .map(|a| a.wrapping_add(u64::from(off)))
+        .ok_or(JitError::InvalidMapReference {
+            prog,
+            pc,
+            value: idx,
+        })
+}
+
+/// Check the static rules (the interpreter's) for every program.
+fn validate(programs: &[Program]) -> Result<(), JitError> {
+    if programs.len() > MAX_PROGRAMS {
+        return Err(JitError::TooManyPrograms {
+            count: programs.len(),
+            limit: MAX_PROGRAMS,
+        });
+    }
+    for (prog, p) in programs.iter().enumerate() {
+        let insns = p.insns();
+        let Some(last) = insns.len().checked_sub(1) else {
+            return Err(JitError::Empty { prog });
+        };
+        if insns.len() > MAX_PROGRAM_SLOTS {
+            return Err(JitError::TooLarge {
+                prog,
+                len: insns.len(),
+                limit: MAX_PROGRAM_SLOTS,
+            });
+        }
+        for (pc, insn) in insns.iter().enumerate() {
+            if written_reg(insn) == Some(Reg::R10) {
+                return Err(JitError::FramePointerWrite { prog, pc });
+            }
+            match *insn {
+                Insn::Ja { off } | Insn::Jump { off, .. } | Insn::MayGoto { off } => {
+                    target(prog, insns, pc, i64::from(off), TargetKind::Jump)?;
+                }
+                Insn::Gotol { imm } => {
+                    target(prog, insns, pc, i64::from(imm), TargetKind::Jump)?;
+                }
+                Insn::Call(CallTarget::Local(off)) => {
+                    target(prog, insns, pc, i64::from(off), TargetKind::Call)?;
+                }
+                Insn::LdImm64 { imm, .. } => match imm {
+                    Imm64::MapFd(fd) => {
+                        map_addr(prog, pc, i64::from(fd), 0)?;
+                    }
+                    Imm64::MapIdx(i) => {
+                        map_addr(prog, pc, i64::from(i), 0)?;
+                    }
+                    Imm64::MapValue { fd, off } => {
+                        map_addr(prog, pc, i64::from(fd), off)?;
+                    }
+                    Imm64::MapIdxValue { idx, off } => {
+                        map_addr(prog, pc, i64::from(idx), off)?;
+                    }
+                    Imm64::Func(off) => {
+                        target(prog, insns, pc, i64::from(off), TargetKind::Func)?;
+                    }
+                    Imm64::Imm(_) | Imm64::BtfId { .. } => {}
+                },
+                _ => {}
+            }
+        }
+        if insns.get(last).is_some_and(Insn::falls_through) {
+            return Err(JitError::FallsOffEnd { prog, pc: last });
+        }
+    }
+    Ok(())
+}
+
+/// Compile a program set with blinding key `key`.
+pub(crate) fn compile(programs: &[Program], cfg: &JitConfig, key: u32) -> Result<Code, JitError> {
+    validate(programs)?;
+    let mut e = Emitter {
+        ops: VecAssembler::new(0),
+        cfg,
+        key,
+        stubs: Vec::new(),
+    };
+    e.prologue();
+    let mut labels: Vec<Vec<Option<DynamicLabel>>> = Vec::with_capacity(programs.len());
+    for p in programs {
+        labels.push(
+            p.insns()
+                .iter()
+                .map(|i| (*i != Insn::LdImm64Tail).then(|| e.ops.new_dynamic_label()))
+                .collect(),
+        );
+    }
+    let mut slot_base = 0usize;
+    for (prog, p) in programs.iter().enumerate() {
+        let l = labels.get(prog).map(Vec::as_slice).unwrap_or_default();
+        for (pc, insn) in p.insns().iter().enumerate() {
+            if let Some(Some(label)) = l.get(pc) {
+                e.ops.dynamic_label(*label);
+            }
+            e.insn(prog, p.insns(), l, pc, insn, slot_base)?;
+        }
+        slot_base += p.len();
+    }
+    e.emit_stubs();
+    let mut entries = Vec::with_capacity(programs.len());
+    let mut slots = Vec::with_capacity(slot_base);
+    for (prog, l) in labels.iter().enumerate() {
+        for (pc, label) in l.iter().enumerate() {
+            let o = match label {
+                Some(label) => Some(
+                    e.ops
+                        .labels()
+                        .resolve_dynamic(*label)
+                        .map_err(|err| JitError::Codegen {
+                            prog,
+                            message: err.to_string(),
+                        })?
+                        .0,
+                ),
+                None => None,
+            };
+            if pc == 0 {
+                entries.push(o.unwrap_or(0));
+            }
+            slots.push(o);
+        }
+    }
+    let bytes = e.ops.finalize().map_err(|err| JitError::Codegen {
+        prog: 0,
+        message: err.to_string(),
+    })?;
+    Ok(Code {
+        bytes,
+        entries,
+        slots,
+    })
+}
+
+impl Emitter<'_> {
+    fn hardened(&self) -> bool {
+        self.cfg.hardened
+    }
+
+    fn stub(
+        &mut self,
+        status: u64,
+        pc: usize,
+        size: u64,
+        off: i16,
+        kind: u64,
+        aux: Option<i64>,
+    ) -> DynamicLabel {
+        let label = self.ops.new_dynamic_label();
+        self.stubs.push(Stub {
+            label,
+            status,
+            pc: pc as u32,
+            size,
+            off,
+            kind,
+            aux,
+        });
+        label
+    }
+
+    fn prologue(&mut self) {
+        let fp0 = layout::frame_pointer(0) as i64;
+        asm!(self.ops
+            ; push rbp
+            ; push rbx
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; sub rsp, 8
+            ; mov r12, rdi
+            ; mov [r12 + off::SAVED_RSP], rsp
+            ; mov rdi, [r12 + off::ARGS]
+            ; mov rsi, [r12 + off::ARGS + 8]
+            ; mov rdx, [r12 + off::ARGS + 16]
+            ; mov rcx, [r12 + off::ARGS + 24]
+            ; mov r8, [r12 + off::ARGS + 32]
+            ; xor eax, eax
+            ; xor ebx, ebx
+            ; xor r13d, r13d
+            ; xor r14d, r14d
+            ; xor r15d, r15d
+            ; mov rbp, QWORD fp0
+            ; call QWORD [r12 + off::ENTRY]
+            ; mov [r12 + off::R0], rax
+            ; ->epilogue:
+            ; mov rsp, [r12 + off::SAVED_RSP]
+            ; add rsp, 8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbx
+            ; pop rbp
+            ; ret
+            ; ->ldabs_fail:
+            ; mov QWORD [r12 + off::R0], 0
+            ; jmp ->epilogue
+        );
+    }
+
+    fn emit_stubs(&mut self) {
+        let stubs = core::mem::take(&mut self.stubs);
+        for s in stubs {
+            let st = s.status as i32;
+            let pc = s.pc as i32;
+            let size = s.size as i32;
+            let o = i32::from(s.off);
+            let kind = s.kind as i32;
+            asm!(self.ops ; =>s.label);
+            if let Some(v) = s.aux {
+                asm!(self.ops ; mov r11, QWORD v);
+            }
+            asm!(self.ops
+                ; mov QWORD [r12 + off::STATUS], st
+                ; mov QWORD [r12 + off::F_PC], pc
+                ; mov [r12 + off::F_ADDR], r11
+                ; mov QWORD [r12 + off::F_SIZE], size
+                ; mov QWORD [r12 + off::F_OFF], o
+                ; mov QWORD [r12 + off::F_KIND], kind
+                ; jmp ->epilogue
+            );
+        }
+    }
+
+    /// Materialise an immediate: blinded into `r10` in hardened mode
+    /// (`imm ^ key` then `^ key`, sign-extended for 64 bits), as is
+    /// otherwise.
+    fn imm(&mut self, k: i32, w: Width) -> Src {
+        if !self.hardened() || !self.cfg.blinding {
+            return Src::K(k);
+        }
+        let key = self.key as i32;
+        let b = k ^ key;
+        match w {
+            Width::W64 => asm!(self.ops ; mov r10, DWORD b ; xor r10, DWORD key),
+            Width::W32 => asm!(self.ops ; mov r10d, DWORD b ; xor r10d, DWORD key),
+        }
+        Src::R(R10)
+    }
+
+    fn operand(&mut self, src: Operand, w: Width) -> Src {
+        match src {
+            Operand::Reg(r) => Src::R(x(r)),
+            Operand::Imm(k) => self.imm(k, w),
+        }
+    }
+
+    /// `r11` = `src` (64 bits, sign-extended immediate).
+    fn src_to_r11(&mut self, s: Src) {
+        match s {
+            Src::R(r) => asm!(self.ops ; mov r11, Rq(r)),
+            Src::K(k) => asm!(self.ops ; mov r11, DWORD k),
+        }
+    }
+
+    /// Charge `n` slots of budget (hardened), trapping at `pc`.
+    fn charge(&mut self, pc: usize, n: usize) {
+        if !self.hardened() {
+            return;
+        }
+        let stub = self.stub(status::BUDGET, pc, 0, 0, 0, None);
+        let n = n.min(i32::MAX as usize) as i32;
+        asm!(self.ops
+            ; sub QWORD [r12 + off::BUDGET], n
+            ; jb =>stub
+        );
+    }
+
+    /// Unconditional transfer from `pc` to slot `t`.
+    fn goto(&mut self, pc: usize, t: usize, label: DynamicLabel) {
+        if t <= pc {
+            self.charge(pc, pc - t + 1);
+        }
+        asm!(self.ops ; jmp =>label);
+    }
+
+    fn jcc(&mut self, cc: Cc, label: DynamicLabel) {
+        match cc {
+            Cc::E => asm!(self.ops ; je =>label),
+            Cc::Ne => asm!(self.ops ; jne =>label),
+            Cc::A => asm!(self.ops ; ja =>label),
+            Cc::Ae => asm!(self.ops ; jae =>label),
+            Cc::B => asm!(self.ops ; jb =>label),
+            Cc::Be => asm!(self.ops ; jbe =>label),
+            Cc::G => asm!(self.ops ; jg =>label),
+            Cc::Ge => asm!(self.ops ; jge =>label),
+            Cc::L => asm!(self.ops ; jl =>label),
+            Cc::Le => asm!(self.ops ; jle =>label),
+        }
+    }
+
+    /// Conditional transfer (flags already set).
+    fn branch(&mut self, cc: Cc, pc: usize, t: usize, label: DynamicLabel) {
+        if t <= pc && self.hardened() {
+            let skip = self.ops.new_dynamic_label();
+            self.jcc(cc.not(), skip);
+            self.goto(pc, t, label);
+            asm!(self.ops ; =>skip);
+        } else {
+            self.jcc(cc, label);
+        }
+    }
+
+    /// Translate `base + off` for a `size`-byte access into a host address
+    /// in `r9` (`r11` keeps the guest address).
+    fn translate(&mut self, pc: usize, base: Reg, o: i16, size: u8, kind: u64) {
+        // Frame-relative fast path: `r10` is always `frame_pointer(k)` for a
+        // frame `k` below 8 (programs cannot write it; calls move it by one
+        // frame and are depth-checked), so `r10 + off` with
+        // `-512 <= off` and `off + size <= 0` lies in frame `k`, inside the
+        // stack region (exactly STACK_SIZE bytes, checked at entry). Its
+        // region offset is `ebp + off`.
+        let frame = -(layout::STACK_FRAME_SIZE as i32);
+        if base == Reg::R10 && i32::from(o) >= frame && i32::from(o) + i32::from(size) <= 0 {
+            let o = i32::from(o);
+            asm!(self.ops
+                ; mov r9d, ebp
+                ; add r9, [r12 + off::STACK_HOST]
+                ; add r9, o
+            );
+            return;
+        }
+        let b = x(base);
+        asm!(self.ops ; mov r11, Rq(b));
+        if o != 0 {
+            asm!(self.ops ; add r11, i32::from(o));
+        }
+        asm!(self.ops ; mov r10, r11 ; shr r10, 32);
+        let stub = if self.hardened() {
+            let stub = self.stub(status::MEM, pc, u64::from(size), o, kind, None);
+            asm!(self.ops ; cmp r10, [r12 + off::NTAGS] ; jae =>stub);
+            Some(stub)
+        } else {
+            None
+        };
+        asm!(self.ops ; shl r10, 5 ; add r10, [r12 + off::TABLE] ; mov r9d, r11d);
+        if let Some(stub) = stub {
+            let len_field = if kind == access::READ { 8 } else { 16 };
+            asm!(self.ops
+                ; add r9, i32::from(size)
+                ; cmp r9, [r10 + len_field]
+                ; ja =>stub
+                ; mov r9d, r11d
+            );
+        }
+        asm!(self.ops ; add r9, [r10]);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insn(
+        &mut self,
+        prog: usize,
+        insns: &[Insn],
+        labels: &[Option<DynamicLabel>],
+        pc: usize,
+        insn: &Insn,
+        slot_base: usize,
+    ) -> Result<(), JitError> {
+        let tgt = |off: i64, kind: TargetKind| -> Result<(usize, DynamicLabel), JitError> {
+            let t = target(prog, insns, pc, off, kind)?;
+            match labels.get(t) {
+                Some(Some(l)) => Ok((t, *l)),
+                _ => Err(JitError::Codegen {
+                    prog,
+                    message: format!("no label for slot {t}"),
+                }),
+            }
+        };
+        match *insn {
+            Insn::Alu {
+                op,
+                width,
+                dst,
+                src,
+            } => self.alu(op, width, x(dst), src),
+            Insn::Neg { width, dst } => {
+                let d = x(dst);
+                match width {
+                    Width::W64 => asm!(self.ops ; neg Rq(d)),
+                    Width::W32 => asm!(self.ops ; neg Rd(d)),
+                }
+            }
+            Insn::MovSx {
+                width,
+                dst,
+                src,
+                bits,
+            } => {
+                let (d, s) = (x(dst), x(src));
+                asm!(self.ops ; mov r10, Rq(s));
+                match (width, bits) {
+                    (Width::W64, SxBits::B8) => asm!(self.ops ; movsx Rq(d), r10b),
+                    (Width::W64, SxBits::B16) => asm!(self.ops ; movsx Rq(d), r10w),
+                    (Width::W64, SxBits::B32) => asm!(self.ops ; movsxd Rq(d), r10d),
+                    (Width::W32, SxBits::B8) => asm!(self.ops ; movsx Rd(d), r10b),
+                    (Width::W32, SxBits::B16) => asm!(self.ops ; movsx Rd(d), r10w),
+                    (Width::W32, SxBits::B32) => asm!(self.ops ; mov Rd(d), r10d),
+                }
+            }
+            Insn::AddrSpaceCast { .. } => self.unsupported(pc, 2),
+            Insn::Endian { order, bits, dst } => {
+                let d = x(dst);
+                match (order, bits) {
+                    (ByteOrder::Le, SwapBits::B16) => asm!(self.ops ; and Rd(d), 0xffff),
+                    (ByteOrder::Le, SwapBits::B32) => asm!(self.ops ; mov Rd(d), Rd(d)),
+                    (ByteOrder::Le, SwapBits::B64) => {}
+                    (_, SwapBits::B16) => asm!(self.ops ; bswap Rd(d) ; shr Rd(d), 16),
+                    (_, SwapBits::B32) => asm!(self.ops ; bswap Rd(d)),
+                    (_, SwapBits::B64) => asm!(self.ops ; bswap Rq(d)),
+                }
+            }
+            Insn::Load {
+                size,
+                dst,
+                src,
+                off: o,
+            }
+            | Insn::LoadAcquire {
+                size,
+                dst,
+                src,
+                off: o,
+            } => {
+                self.translate(pc, src, o, size.bytes(), access::READ);
+                let d = x(dst);
+                match size {
+                    Size::B => asm!(self.ops ; movzx Rd(d), BYTE [r9]),
+                    Size::H => asm!(self.ops ; movzx Rd(d), WORD [r9]),
+                    Size::W => asm!(self.ops ; mov Rd(d), DWORD [r9]),
+                    Size::DW => asm!(self.ops ; mov Rq(d), QWORD [r9]),
+                }
+            }
+            Insn::LoadSx {
+                size,
+                dst,
+                src,
+                off: o,
+            } => {
+                self.translate(pc, src, o, size.bytes(), access::READ);
+                let d = x(dst);
+                match size {
+                    Size::B => asm!(self.ops ; movsx Rq(d), BYTE [r9]),
+                    Size::H => asm!(self.ops ; movsx Rq(d), WORD [r9]),
+                    Size::W => asm!(self.ops ; movsxd Rq(d), DWORD [r9]),
+                    Size::DW => asm!(self.ops ; mov Rq(d), QWORD [r9]),
+                }
+            }
+            Insn::Store {
+                size,
+                dst,
+                off: o,
+                src,
+            } => {
+                self.translate(pc, dst, o, size.bytes(), access::WRITE);
+                let s = self.operand(src, Width::W64);
+                self.store(size, s);
+            }
+            Insn::StoreRelease {
+                size,
+                dst,
+                src,
+                off: o,
+            } => {
+                self.translate(pc, dst, o, size.bytes(), access::WRITE);
+                self.store(size, Src::R(x(src)));
+            }
+            Insn::Atomic {
+                op,
+                size,
+                dst,
+                src,
+                off: o,
+            } => {
+                let n = if size == Size::DW { 8 } else { 4 };
+                self.translate(pc, dst, o, n, access::ATOMIC);
+                self.atomic(op, n == 8, x(src));
+            }
+            Insn::LdAbs { size, imm } => {
+                asm!(self.ops ; mov r11d, DWORD imm);
+                self.ld_packet(size);
+            }
+            Insn::LdInd { size, src, imm } => {
+                let s = x(src);
+                asm!(self.ops ; mov r11d, Rd(s) ; add r11d, DWORD imm);
+                self.ld_packet(size);
+            }
+            Insn::LdImm64 { dst, imm } => {
+                let v = match imm {
+                    Imm64::Imm(v) => v,
+                    Imm64::MapFd(fd) => map_addr(prog, pc, i64::from(fd), 0)?,
+                    Imm64::MapIdx(i) => map_addr(prog, pc, i64::from(i), 0)?,
+                    Imm64::MapValue { fd, off } => map_addr(prog, pc, i64::from(fd), off)?,
+                    Imm64::MapIdxValue { idx, off } => map_addr(prog, pc, i64::from(idx), off)?,
+                    Imm64::Func(o) => {
+                        let (t, _) = tgt(i64::from(o), TargetKind::Func)?;
+                        layout::CODE_BASE + t as u64
+                    }
+                    Imm64::BtfId { .. } => {
+                        self.unsupported(pc, 1);
+                        return Ok(());
+                    }
+                };
+                let d = x(dst);
+                if self.hardened() && self.cfg.blinding {
+                    let key =
+                        (u64::from(self.key) << 32 | u64::from(self.key.rotate_left(13))) as i64;
+                    let b = (v as i64) ^ key;
+                    asm!(self.ops
+                        ; mov Rq(d), QWORD b
+                        ; mov r10, QWORD key
+                        ; xor Rq(d), r10
+                    );
+                } else {
+                    asm!(self.ops ; mov Rq(d), QWORD v as i64);
+                }
+            }
+            Insn::LdImm64Tail => {}
+            Insn::Ja { off: o } => {
+                let (t, l) = tgt(i64::from(o), TargetKind::Jump)?;
+                self.goto(pc, t, l);
+            }
+            Insn::Gotol { imm } => {
+                let (t, l) = tgt(i64::from(imm), TargetKind::Jump)?;
+                self.goto(pc, t, l);
+            }
+            Insn::Jump {
+                cond,
+                width,
+                dst,
+                src,
+                off: o,
+            } => {
+                let (t, l) = tgt(i64::from(o), TargetKind::Jump)?;
+                let d = x(dst);
+                let s = self.operand(src, width);
+                let test = cond == JmpCond::Set;
+                match (width, s, test) {
+                    (Width::W64, Src::R(s), false) => asm!(self.ops ; cmp Rq(d), Rq(s)),
+                    (Width::W64, Src::K(k), false) => asm!(self.ops ; cmp Rq(d), DWORD k),
+                    (Width::W32, Src::R(s), false) => asm!(self.ops ; cmp Rd(d), Rd(s)),
+                    (Width::W32, Src::K(k), false) => asm!(self.ops ; cmp Rd(d), DWORD k),
+                    (Width::W64, Src::R(s), true) => asm!(self.ops ; test Rq(d), Rq(s)),
+                    (Width::W64, Src::K(k), true) => asm!(self.ops ; test Rq(d), DWORD k),
+                    (Width::W32, Src::R(s), true) => asm!(self.ops ; test Rd(d), Rd(s)),
+                    (Width::W32, Src::K(k), true) => asm!(self.ops ; test Rd(d), DWORD k),
+                }
+                self.branch(Cc::of(cond), pc, t, l);
+            }
+            Insn::Call(CallTarget::Helper(id)) => {
+                if id < 0 {
+                    let stub = self.stub(status::UNKNOWN_HELPER, pc, 0, 0, 0, Some(i64::from(id)));
+                    asm!(self.ops ; jmp =>stub);
+                } else {
+                    self.helper_call(pc, Src::K(id));
+                }
+            }
+            Insn::Callx { reg } => self.helper_call(pc, Src::R(x(reg))),
+            Insn::Call(CallTarget::Local(o)) => {
+                let (_, l) = tgt(i64::from(o), TargetKind::Call)?;
+                let stub = self.stub(status::DEPTH, pc, 0, 0, 0, None);
+                asm!(self.ops
+                    ; cmp rbp, [r12 + off::MIN_FP]
+                    ; jbe =>stub
+                    ; push rbx
+                    ; push r13
+                    ; push r14
+                    ; push r15
+                    ; sub rbp, layout::STACK_FRAME_SIZE as i32
+                    ; call =>l
+                    ; add rbp, layout::STACK_FRAME_SIZE as i32
+                    ; pop r15
+                    ; pop r14
+                    ; pop r13
+                    ; pop rbx
+                );
+            }
+            Insn::Call(CallTarget::Kfunc { .. }) => self.unsupported(pc, 0),
+            Insn::Exit => asm!(self.ops ; ret),
+            Insn::MayGoto { off: o } => {
+                let (t, l) = tgt(i64::from(o), TargetKind::Jump)?;
+                asm!(self.ops ; cmp QWORD [r12 + off::MAY_GOTO], 0);
+                let cont = self.ops.new_dynamic_label();
+                asm!(self.ops ; jne =>cont);
+                self.goto(pc, t, l);
+                asm!(self.ops ; =>cont ; sub QWORD [r12 + off::MAY_GOTO], 1);
+            }
+            Insn::Gotox { reg } => {
+                let len = insns.len() as i32;
+                let stub = self.stub(status::GOTOX, pc, 0, 0, 0, None);
+                let r = x(reg);
+                asm!(self.ops
+                    ; mov r11, Rq(r)
+                    ; cmp r11, DWORD len
+                    ; jae =>stub
+                    ; mov r9, QWORD slot_base as i64
+                    ; add r9, r11
+                    ; mov r10, [r12 + off::GOTOX]
+                    ; mov r10, [r10 + r9 * 8]
+                    ; test r10, r10
+                    ; jz =>stub
+                );
+                self.charge(pc, 1);
+                asm!(self.ops ; jmp r10);
+            }
+        }
+        Ok(())
+    }
+
+    fn unsupported(&mut self, pc: usize, what: u64) {
+        let stub = self.stub(status::UNSUPPORTED, pc, what, 0, 0, None);
+        asm!(self.ops ; jmp =>stub);
+    }
+
+    /// Store the low bytes of `s` at `[r9]`.
+    fn store(&mut self, size: Size, s: Src) {
+        match s {
+            Src::R(r) => {
+                if r != R10 {
+                    asm!(self.ops ; mov r10, Rq(r));
+                }
+                match size {
+                    Size::B => asm!(self.ops ; mov BYTE [r9], r10b),
+                    Size::H => asm!(self.ops ; mov WORD [r9], r10w),
+                    Size::W => asm!(self.ops ; mov DWORD [r9], r10d),
+                    Size::DW => asm!(self.ops ; mov QWORD [r9], r10),
+                }
+            }
+            Src::K(k) => match size {
+                Size::B => asm!(self.ops ; mov BYTE [r9], k as i8),
+                Size::H => asm!(self.ops ; mov WORD [r9], k as i16),
+                Size::W => asm!(self.ops ; mov DWORD [r9], k),
+                Size::DW => asm!(self.ops ; mov QWORD [r9], k),
+            },
+        }
+    }
+
+    /// Atomic op on `[r9]` with the register `s`.
+    fn atomic(&mut self, op: AtomicOp, w64: bool, s: u8) {
+        asm!(self.ops ; mov r10, Rq(s));
+        match (op, w64) {
+            (AtomicOp::Add, true) => asm!(self.ops ; lock add [r9], r10),
+            (AtomicOp::Add, false) => asm!(self.ops ; lock add [r9], r10d),
+            (AtomicOp::Or, true) => asm!(self.ops ; lock or [r9], r10),
+            (AtomicOp::Or, false) => asm!(self.ops ; lock or [r9], r10d),
+            (AtomicOp::And, true) => asm!(self.ops ; lock and [r9], r10),
+            (AtomicOp::And, false) => asm!(self.ops ; lock and [r9], r10d),
+            (AtomicOp::Xor, true) => asm!(self.ops ; lock xor [r9], r10),
+            (AtomicOp::Xor, false) => asm!(self.ops ; lock xor [r9], r10d),
+            (AtomicOp::FetchAdd, true) => asm!(self.ops ; lock xadd [r9], r10 ; mov Rq(s), r10),
+            (AtomicOp::FetchAdd, false) => {
+                asm!(self.ops ; lock xadd [r9], r10d ; mov Rd(s), r10d);
+            }
+            (AtomicOp::Xchg, true) => asm!(self.ops ; xchg [r9], r10 ; mov Rq(s), r10),
+            (AtomicOp::Xchg, false) => asm!(self.ops ; xchg [r9], r10d ; mov Rd(s), r10d),
+            (AtomicOp::Cmpxchg, true) => asm!(self.ops ; lock cmpxchg [r9], r10),
+            (AtomicOp::Cmpxchg, false) => {
+                asm!(self.ops ; lock cmpxchg [r9], r10d ; mov eax, eax);
+            }
+            (AtomicOp::FetchOr | AtomicOp::FetchAnd | AtomicOp::FetchXor, _) => {
+                // A compare-exchange loop; rax (r0) is saved in the context.
+                asm!(self.ops ; mov r11, r10 ; mov [r12 + off::SCRATCH], rax);
+                let again = self.ops.new_dynamic_label();
+                if w64 {
+                    asm!(self.ops ; mov rax, [r9] ; =>again ; mov r10, rax);
+                    match op {
+                        AtomicOp::FetchOr => asm!(self.ops ; or r10, r11),
+                        AtomicOp::FetchAnd => asm!(self.ops ; and r10, r11),
+                        _ => asm!(self.ops ; xor r10, r11),
+                    }
+                    asm!(self.ops
+                        ; lock cmpxchg [r9], r10
+                        ; jne =>again
+                        ; mov r11, rax
+                        ; mov rax, [r12 + off::SCRATCH]
+                        ; mov Rq(s), r11
+                    );
+                } else {
+                    asm!(self.ops ; mov eax, [r9] ; =>again ; mov r10d, eax);
+                    match op {
+                        AtomicOp::FetchOr => asm!(self.ops ; or r10d, r11d),
+                        AtomicOp::FetchAnd => asm!(self.ops ; and r10d, r11d),
+                        _ => asm!(self.ops ; xor r10d, r11d),
+                    }
+                    asm!(self.ops
+                        ; lock cmpxchg [r9], r10d
+                        ; jne =>again
+                        ; mov r11d, eax
+                        ; mov rax, [r12 + off::SCRATCH]
+                        ; mov Rd(s), r11d
+                    );
+                }
+            }
+        }
+    }
+
+    /// Legacy packet load of `size` at packet offset `r11d` into `r0`,
+    /// network order; out of range ends the run with `r0 = 0`.
+    fn ld_packet(&mut self, size: Size) {
+        let n: i32 = match size {
+            Size::B => 1,
+            Size::H => 2,
+            _ => 4,
+        };
+        let entry = (layout::PACKET_TAG * 32) as i32;
+        asm!(self.ops
+            ; cmp r11d, 0x7fff_ffff
+            ; ja ->ldabs_fail
+            ; mov r10, [r12 + off::TABLE]
+            ; lea r9, [r11 + n]
+            ; cmp r9, [r10 + entry + 8]
+            ; ja ->ldabs_fail
+            ; add r11, [r10 + entry]
+        );
+        match n {
+            1 => asm!(self.ops ; movzx eax, BYTE [r11]),
+            2 => asm!(self.ops ; movzx eax, WORD [r11] ; bswap eax ; shr eax, 16),
+            _ => asm!(self.ops ; mov eax, DWORD [r11] ; bswap eax),
+        }
+    }
+
+    /// `call helper` (`id` immediate) or `callx` (`id` in a register).
+    fn helper_call(&mut self, pc: usize, id: Src) {
+        let pc = pc as i32;
+        match id {
+            Src::K(k) => asm!(self.ops
+                ; mov QWORD [r12 + off::CALL_ID], DWORD k
+                ; mov QWORD [r12 + off::CALL_KIND], 0
+            ),
+            Src::R(r) => asm!(self.ops
+                ; mov [r12 + off::CALL_ID], Rq(r)
+                ; mov QWORD [r12 + off::CALL_KIND], 1
+            ),
+        }
+        let done = self.ops.new_dynamic_label();
+        asm!(self.ops
+            ; mov QWORD [r12 + off::CALL_PC], pc
+            ; mov [r12 + off::ARGS], rdi
+            ; mov [r12 + off::ARGS + 8], rsi
+            ; mov [r12 + off::ARGS + 16], rdx
+            ; mov [r12 + off::ARGS + 24], rcx
+            ; mov [r12 + off::ARGS + 32], r8
+            ; mov r10, rsp
+            ; and rsp, -16
+            ; push r10
+            ; push r10
+            ; mov rdi, r12
+            ; call QWORD [r12 + off::HELPER_FN]
+            ; pop rsp
+            ; mov rdi, [r12 + off::ARGS]
+            ; mov rsi, [r12 + off::ARGS + 8]
+            ; mov rdx, [r12 + off::ARGS + 16]
+            ; mov rcx, [r12 + off::ARGS + 24]
+            ; mov r8, [r12 + off::ARGS + 32]
+            ; cmp eax, 1
+            ; mov rax, [r12 + off::RET]
+            ; jb =>done
+            ; je ->epilogue
+            ; jmp QWORD [r12 + off::TAIL_TARGET]
+            ; =>done
+        );
+    }
+
+    fn alu(&mut self, op: AluOp, w: Width, d: u8, src: Operand) {
+        match op {
+            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => return self.shift(op, w, d, src),
+            AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => {
+                let s = self.operand(src, w);
+                return self.div(op, w, d, s);
+            }
+            _ => {}
+        }
+        let s = self.operand(src, w);
+        macro_rules! both {
+            ($m:ident) => {
+                match (w, s) {
+                    (Width::W64, Src::R(s)) => asm!(self.ops ; $m Rq(d), Rq(s)),
+                    (Width::W64, Src::K(k)) => asm!(self.ops ; $m Rq(d), DWORD k),
+                    (Width::W32, Src::R(s)) => asm!(self.ops ; $m Rd(d), Rd(s)),
+                    (Width::W32, Src::K(k)) => asm!(self.ops ; $m Rd(d), DWORD k),
+                }
+            };
+        }
+        match op {
+            AluOp::Add => both!(add),
+            AluOp::Sub => both!(sub),
+            AluOp::Or => both!(or),
+            AluOp::And => both!(and),
+            AluOp::Xor => both!(xor),
+            AluOp::Mov => match (w, s) {
+                (Width::W64, Src::R(s)) => asm!(self.ops ; mov Rq(d), Rq(s)),
+                (Width::W64, Src::K(k)) => asm!(self.ops ; mov Rq(d), DWORD k),
+                (Width::W32, Src::R(s)) => asm!(self.ops ; mov Rd(d), Rd(s)),
+                (Width::W32, Src::K(k)) => asm!(self.ops ; mov Rd(d), DWORD k),
+            },
+            _ => match (w, s) {
+                (Width::W64, Src::R(s)) => asm!(self.ops ; imul Rq(d), Rq(s)),
+                (Width::W64, Src::K(k)) => asm!(self.ops ; imul Rq(d), Rq(d), DWORD k),
+                (Width::W32, Src::R(s)) => asm!(self.ops ; imul Rd(d), Rd(s)),
+                (Width::W32, Src::K(k)) => asm!(self.ops ; imul Rd(d), Rd(d), DWORD k),
+            },
+        }
+    }
+
+    /// Shifts; the amount is masked to the width (x86 masks `cl` the same
+    /// way). Immediate amounts are not blinded (they are at most 63).
+    fn shift(&mut self, op: AluOp, w: Width, d: u8, src: Operand) {
+        macro_rules! sh {
+            ($m:ident) => {
+                match src {
+                    Operand::Imm(k) => {
+                        let k = (k & if w == Width::W64 { 63 } else { 31 }) as i8;
+                        match w {
+                            Width::W64 => asm!(self.ops ; $m Rq(d), k),
+                            Width::W32 => asm!(self.ops ; $m Rd(d), k),
+                        }
+                    }
+                    Operand::Reg(s) => {
+                        let s = x(s);
+                        // Shift `t` (dst, or r11 holding dst when dst is rcx) by cl.
+                        let t = if d == RCX { 11 } else { d };
+                        if s != RCX || d == RCX {
+                            asm!(self.ops ; mov r11, rcx);
+                        }
+                        if s != RCX {
+                            asm!(self.ops ; mov rcx, Rq(s));
+                        }
+                        match w {
+                            Width::W64 => asm!(self.ops ; $m Rq(t), cl),
+                            Width::W32 => asm!(self.ops ; $m Rd(t), cl),
+                        }
+                        if d == RCX {
+                            asm!(self.ops ; mov rcx, r11);
+                        } else if s != RCX {
+                            asm!(self.ops ; mov rcx, r11);
+                        }
+                    }
+                }
+            };
+        }
+        match op {
+            AluOp::Lsh => sh!(shl),
+            AluOp::Rsh => sh!(shr),
+            _ => sh!(sar),
+        }
+    }
+
+    /// Division and modulo with the RFC 9669 edge cases.
+    fn div(&mut self, op: AluOp, w: Width, d: u8, s: Src) {
+        let signed = matches!(op, AluOp::SDiv | AluOp::SMod);
+        let modulo = matches!(op, AluOp::Mod | AluOp::SMod);
+        self.src_to_r11(s);
+        let zero = self.ops.new_dynamic_label();
+        let done = self.ops.new_dynamic_label();
+        let w64 = w == Width::W64;
+        asm!(self.ops
+            ; mov r10, rax
+            ; mov r9, rdx
+            ; mov rax, Rq(d)
+        );
+        if w64 {
+            asm!(self.ops ; test r11, r11);
+        } else {
+            asm!(self.ops ; test r11d, r11d);
+        }
+        asm!(self.ops ; jz =>zero);
+        if signed {
+            let normal = self.ops.new_dynamic_label();
+            if w64 {
+                asm!(self.ops ; cmp r11, -1 ; jne =>normal);
+            } else {
+                asm!(self.ops ; cmp r11d, -1 ; jne =>normal);
+            }
+            match (modulo, w64) {
+                (false, true) => asm!(self.ops ; neg rax),
+                (false, false) => asm!(self.ops ; neg eax),
+                (true, _) => asm!(self.ops ; xor eax, eax),
+            }
+            asm!(self.ops ; jmp =>done ; =>normal);
+        }
+        match (signed, w64) {
+            (true, true) => asm!(self.ops ; cqo ; idiv r11),
+            (true, false) => asm!(self.ops ; cdq ; idiv r11d),
+            (false, true) => asm!(self.ops ; xor edx, edx ; div r11),
+            (false, false) => asm!(self.ops ; xor edx, edx ; div r11d),
+        }
+        if modulo {
+            asm!(self.ops ; mov rax, rdx);
+        }
+        asm!(self.ops ; jmp =>done ; =>zero);
+        match (modulo, w64) {
+            (false, _) => asm!(self.ops ; xor eax, eax),
+            (true, true) => {}
+            (true, false) => asm!(self.ops ; mov eax, eax),
+        }
+        asm!(self.ops ; =>done);
+        if d == RAX {
+            asm!(self.ops ; mov rdx, r9);
+        } else if d == RDX {
+            asm!(self.ops ; mov rdx, rax ; mov rax, r10);
+        } else {
+            asm!(self.ops
+                ; mov Rq(d), rax
+                ; mov rax, r10
+                ; mov rdx, r9
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_map_is_injective_and_avoids_scratch_and_context() {
+        let mut seen = Vec::new();
+        for n in 0..=10 {
+            let r = x(Reg::new(n).unwrap());
+            assert!(!seen.contains(&r), "r{n}");
+            // rsp (4), the context (12) and the scratch registers (9-11).
+            assert!(![4, 9, 10, 11, 12].contains(&r), "r{n} -> {r}");
+            seen.push(r);
+        }
+        assert_eq!(x(Reg::R0), RAX);
+        assert_eq!(x(Reg::R3), RDX);
+        assert_eq!(x(Reg::R4), RCX);
+    }
+
+    #[test]
+    fn condition_negation_is_an_involution() {
+        for c in JmpCond::ALL {
+            let cc = Cc::of(c);
+            assert_eq!(format!("{:?}", cc.not().not()), format!("{cc:?}"));
+        }
+    }
+
+    #[test]
+    fn validation_mirrors_the_interpreter() {
+        let prog = Program::from_insns([Insn::Gotol { imm: -2 }, Insn::Exit]);
+        assert_eq!(
+            validate(&[prog]),
+            Err(JitError::TargetOutOfRange {
+                prog: 0,
+                pc: 0,
+                target: -1,
+                kind: TargetKind::Jump,
+                len: 2
+            })
+        );
+        let func = Program::from_insns([
+            Insn::LdImm64 {
+                dst: Reg::R0,
+                imm: Imm64::Func(0),
+            },
+            Insn::Exit,
+        ]);
+        assert_eq!(
+            validate(&[func]),
+            Err(JitError::TargetInLdImm64 {
+                prog: 0,
+                pc: 0,
+                target: 1,
+                kind: TargetKind::Func
+            })
+        );
+        let many = vec![Program::from_insns([Insn::Exit]); MAX_PROGRAMS + 1];
+        assert!(matches!(
+            validate(&many),
+            Err(JitError::TooManyPrograms { .. })
+        ));
+    }
+
+    #[test]
+    fn code_has_one_entry_per_program_and_slot() {
+        let p = Program::from_insns([
+            Insn::LdImm64 {
+                dst: Reg::R0,
+                imm: Imm64::Imm(1),
+            },
+            Insn::Exit,
+        ]);
+        let code = compile(&[p.clone(), p], &JitConfig::hardened(), 7).unwrap();
+        assert_eq!(code.entries.len(), 2);
+        assert_eq!(code.slots.len(), 6);
+        assert!(code.slots[1].is_none() && code.slots[4].is_none());
+        assert_eq!(Some(code.entries[1]), code.slots[3]);
+        assert!(code.entries[0] > 0 && code.entries[1] > code.entries[0]);
+    }
+}
