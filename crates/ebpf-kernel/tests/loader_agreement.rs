@@ -46,6 +46,7 @@ use ebpf_kernel::{
     MapFlags, MapType, ProgLoad, ProgType, UpdateFlags, probe_or_skip,
 };
 use ebpf_loader::{MapDef, MapInit, ObjProgram, Object, TagHash, prog_tag, tag_hex};
+use ebpf_runtime::ctx::{CtxKind, CtxSpec, convert_ctx_access};
 
 /// Writes past libtest's capture, like `probe_or_skip`'s SKIP line.
 fn note(line: &str) {
@@ -270,11 +271,6 @@ fn every_fixture_program_loads_with_our_tag() {
 /// here or in [`COMPARED`], so a new fixture forces a decision.
 const NOT_COMPARED: &[(&str, &str)] = &[
     (
-        "tc_sum",
-        "reads skb->len: __sk_buff fields are 32-bit ctx rewrites in the kernel, \
-         our interpreter gives r1 the raw input (no ctx model yet)",
-    ),
-    (
         "tc_loop",
         "bpf_loop (helper 181) calls back into the program: the runtime has no such helper \
          and the engines no callbacks",
@@ -287,31 +283,23 @@ const NOT_COMPARED: &[(&str, &str)] = &[
         "remember_exec",
         "tracepoint: BPF_PROG_TEST_RUN is not supported for tracepoints",
     ),
-    (
-        "core_len",
-        "reads __sk_buff fields (no ctx model), and its CO-RE relocations are not applied \
-         (`ebpf run` refuses it)",
-    ),
-    (
-        "keep_long",
-        "reads skb->len: __sk_buff context semantics the interpreter does not model",
-    ),
-    (
-        "xdp_count",
-        "reads xdp_md->data/data_end: 32-bit ctx fields the kernel rewrites into \
-         packet pointers; our tagged addresses are 64-bit",
-    ),
 ];
 
-/// Fixture programs that depend only on maps, globals and arithmetic
-/// (tail calls included: the interpreter runs the object's whole program
-/// set, its program arrays filled from the object like the kernel's).
+/// Fixture programs compared run by run: the interpreter runs the object's
+/// whole program set (tail calls included, program arrays filled from the
+/// object like the kernel's), its context loads converted by
+/// `ebpf_runtime::ctx` and its context built as `BPF_PROG_TEST_RUN` builds
+/// it for the same packet.
 const COMPARED: &[&str] = &[
     "tc_compute",
     "xdp_compute",
     "socket_compute",
     "xdp_lru",
     "xdp_ringbuf",
+    "tc_sum",
+    "keep_long",
+    "xdp_count",
+    "core_len",
     "socket_inner",
     "tc_entry",
     "tc_stage1",
@@ -364,6 +352,35 @@ fn runtime_for(obj: &Object) -> ebpf_runtime::Runtime {
         }
     }
     rt
+}
+
+/// The packet of run `run`: Ethernet + IPv4 of varying length, protocol and
+/// source address (`saddr` = `run`, so per-source hash keys stay small),
+/// with an IPv6 frame among them and, for XDP, a truncated IPv4 header
+/// (the kernel's skb test runs refuse that one with `EINVAL`).
+fn test_packet(run: usize, kind: CtxKind) -> Vec<u8> {
+    const LENS: [usize; 8] = [64, 100, 1514, 30, 60, 200, 1600, 78];
+    const PROTOS: [u8; 8] = [6, 17, 1, 6, 17, 6, 1, 47];
+    let mut len = LENS[run % LENS.len()];
+    if len == 30 && kind != CtxKind::Xdp {
+        len = 40;
+    }
+    let mut p = vec![0u8; len];
+    p[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+    p[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 2]);
+    let ipv6 = run % LENS.len() == 4;
+    p[12..14].copy_from_slice(if ipv6 { &[0x86, 0xdd] } else { &[0x08, 0x00] });
+    if len >= 34 {
+        p[14] = 0x45;
+        p[22] = 64;
+        p[23] = PROTOS[run % PROTOS.len()];
+        p[26] = run as u8;
+        p[30..34].copy_from_slice(&[10, 0, 0, 1]);
+    }
+    for (i, b) in p.iter_mut().enumerate().skip(34) {
+        *b = (i as u8).wrapping_mul(7);
+    }
+    p
 }
 
 /// Keys probed in hash and LRU maps with 4-byte keys.
@@ -434,15 +451,26 @@ fn return_values_and_maps_match_the_interpreter() {
                 Some(Err(e)) => panic!("{file}: {}: {e}", prog.name),
                 None => panic!("{file}: {}: not loaded", prog.name),
             };
-            let set: Vec<ebpf_isa::Program> =
-                obj.programs.iter().map(|p| p.program.clone()).collect();
+            // The whole program set, with context loads converted the way
+            // the kernel's verifier converts them (`convert_ctx_access`).
+            let kind = CtxKind::from_prog_type(prog.prog_type.0)
+                .unwrap_or_else(|| panic!("{file}: {}: no context model", prog.name));
+            let set: Vec<ebpf_isa::Program> = obj
+                .programs
+                .iter()
+                .map(|p| {
+                    let k = CtxKind::from_prog_type(p.prog_type.0).unwrap_or(kind);
+                    convert_ctx_access(&p.program, k.layout())
+                        .unwrap_or_else(|e| panic!("{file}: {}: convert_ctx_access: {e}", p.name))
+                })
+                .collect();
             let vm = ebpf_interp::Interpreter::with_programs(&set)
                 .unwrap_or_else(|e| panic!("{file}: {}: interpreter: {e}", prog.name));
             let entry = u32::try_from(index.expect("loaded")).expect("few programs");
             let mut rt = runtime_for(&obj);
-            let packet = [0u8; 64];
             let mut seen = Vec::new();
             for run in 0..RUNS {
+                let packet = test_packet(run, kind);
                 let kernel = k
                     .prog_test_run(
                         loaded,
@@ -451,34 +479,43 @@ fn return_values_and_maps_match_the_interpreter() {
                             ..ebpf_kernel::TestRun::default()
                         },
                     )
-                    .expect("prog_test_run");
-                let mut input = packet;
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "{file}: {}: run {run} ({}-byte packet): prog_test_run: {e}",
+                            prog.name,
+                            packet.len()
+                        )
+                    });
+                let mut ctx = CtxSpec::new(kind)
+                    .build(packet.clone())
+                    .unwrap_or_else(|e| panic!("{file}: {}: context: {e}", prog.name));
                 let ours = vm
-                    .invoke(
-                        &mut rt,
-                        ebpf_runtime::Invocation::new(&mut input).entry(entry),
-                    )
+                    .invoke(&mut rt, ctx.invocation().entry(entry))
                     .unwrap_or_else(|t| panic!("{file}: {}: run {run}: trap {t}", prog.name))
                     .r0;
                 // The kernel reports r0 truncated to 32 bits.
                 assert_eq!(
-                    kernel.retval, ours as u32,
-                    "{file}: {}: run {run}: r0 differs",
-                    prog.name
+                    kernel.retval,
+                    ours as u32,
+                    "{file}: {}: run {run} ({}-byte packet): r0 differs",
+                    prog.name,
+                    packet.len()
                 );
-                seen.push(kernel.retval);
+                let kernel_maps = kernel_arrays(&k, &obj, maps);
                 assert_eq!(
-                    kernel_arrays(&k, &obj, maps),
+                    kernel_maps,
                     runtime_arrays(&rt, &obj),
                     "{file}: {}: run {run}: map contents differ",
                     prog.name
                 );
+                seen.push((kernel.retval, kernel_maps));
             }
             seen.sort_unstable();
             seen.dedup();
             assert!(
                 seen.len() > 1,
-                "{file}: {}: r0 never changed over {RUNS} runs: the comparison is too weak",
+                "{file}: {}: neither r0 nor the maps changed over {RUNS} runs: the \
+                 comparison is too weak",
                 prog.name
             );
             compared += 1;

@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+pub mod ctx;
 mod helpers;
 pub mod layout;
 mod maps;
@@ -71,6 +72,7 @@ mod trap;
 pub use config::{
     BPF_MAX_LOOPS, Clock, Config, DEFAULT_INSN_BUDGET, MAX_TAIL_CALL_CNT, TailCallOverflow,
 };
+pub use ctx::{CtxError, CtxKind, CtxLayout, CtxRun, CtxSpec, convert_ctx_access};
 pub use helpers::{
     Helper, HelperContext, HelperFn, HelperReturn, Helpers, Invocation, PrintkError, Session,
     format_printk,
