@@ -92,6 +92,8 @@ pub(crate) struct Input {
     /// For ELF input: the selected program's name and its number of CO-RE
     /// relocations (which are not applied).
     pub(crate) core_relos: Option<(String, usize)>,
+    /// For ELF input: the selected program's type (`enum bpf_prog_type`).
+    pub(crate) prog_type: Option<u32>,
 }
 
 impl Input {
@@ -131,16 +133,19 @@ pub(crate) fn read_input(
         let selected = crate::object::select(&obj, path, program)?;
         let program = selected.program.clone();
         let core_relos = Some((selected.name.clone(), selected.core_relos));
+        let prog_type = Some(selected.prog_type.0);
         return Ok(Input {
             program,
             object: Some(obj),
             core_relos,
+            prog_type,
         });
     }
     decode(path, &bytes, syntax).map(|program| Input {
         program,
         object: None,
         core_relos: None,
+        prog_type: None,
     })
 }
 

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 mod cfg;
+mod dump;
 mod input;
 mod object;
 mod run;
@@ -93,6 +94,9 @@ enum Command {
     Cfg(cfg::CfgArgs),
     /// List an ELF object's programs, relocations and maps.
     Object(object::ObjectArgs),
+    /// Print what an engine makes of a program: `ebpf dump jited PROG`
+    /// lists the JIT's x86-64 code.
+    Dump(dump::DumpArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Cfg(args) => cfg::cfg(&args),
         Command::Object(args) => object::object(&args),
+        Command::Dump(args) => dump::dump(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

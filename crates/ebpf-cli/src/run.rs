@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use ebpf_interp::Interpreter;
-use ebpf_runtime::Runtime;
+use ebpf_isa::Program;
+use ebpf_jit_x86::{Jit, JitConfig};
+use ebpf_runtime::ctx::{CtxKind, CtxSpec, convert_ctx_access};
+use ebpf_runtime::{Invocation, Outcome, Runtime, Trap};
 
 use crate::input::{Syntax, read_input};
 
@@ -14,6 +17,31 @@ use crate::input::{Syntax, read_input};
 pub(crate) enum EngineArg {
     /// The interpreter (`ebpf-interp`).
     Interp,
+    /// The x86-64 JIT (`ebpf-jit-x86`), hardened: every memory access
+    /// checked, immediates blinded.
+    Jit,
+}
+
+/// A prepared engine.
+enum Engine {
+    Interp(Interpreter),
+    Jit(Jit),
+}
+
+impl Engine {
+    fn new(kind: EngineArg, prog: &Program) -> Result<Engine, Box<dyn std::error::Error>> {
+        Ok(match kind {
+            EngineArg::Interp => Engine::Interp(Interpreter::new(prog)?),
+            EngineArg::Jit => Engine::Jit(Jit::new(prog, JitConfig::hardened())?),
+        })
+    }
+
+    fn invoke(&self, rt: &mut Runtime, inv: Invocation<'_>) -> Result<Outcome, Trap> {
+        match self {
+            Engine::Interp(vm) => vm.invoke(rt, inv),
+            Engine::Jit(jit) => jit.invoke(rt, inv),
+        }
+    }
 }
 
 /// Arguments of `ebpf run`.
@@ -28,9 +56,11 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     program: Option<String>,
     /// Input memory as hex bytes (`"01 02 ff"` or `0102ff`); r1 points to it, r2 is its length.
+    /// For an XDP, tc or socket filter program of an ELF object: the packet,
+    /// and r1 is its context, as `BPF_PROG_TEST_RUN` builds it.
     #[arg(long, conflicts_with = "data_in")]
     mem: Option<String>,
-    /// Input memory from a file.
+    /// Input memory (or packet, see --mem) from a file.
     #[arg(long = "data-in")]
     data_in: Option<PathBuf>,
     /// Engine.
@@ -92,21 +122,40 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         (None, None) => Vec::new(),
     };
-    let EngineArg::Interp = args.engine;
-    let vm = Interpreter::new(&prog)?;
     let mut rt = match &loaded.object {
         Some(obj) => crate::object::runtime(obj, &args.prog)?,
         None => Runtime::new(),
     };
-    let mut mem = input.clone();
+    // An XDP, tc or socket filter program from an object gets the context
+    // the kernel's test run would give it, its context loads converted.
+    let ctx_kind = loaded.prog_type.and_then(CtxKind::from_prog_type);
+    let prog = match ctx_kind {
+        Some(kind) => convert_ctx_access(&prog, kind.layout())
+            .map_err(|e| format!("{}: {e}", args.prog.display()))?,
+        None => prog,
+    };
+    let engine = Engine::new(args.engine, &prog)?;
+    // The packet must suit the context (at least an Ethernet header, at
+    // most what the kernel's test run accepts): checked once, up front.
+    if let Some(kind) = ctx_kind {
+        CtxSpec::new(kind)
+            .build(input.clone())
+            .map_err(|e| format!("{}: packet: {e}", args.prog.display()))?;
+    }
+    let run_once = |rt: &mut Runtime| -> Result<u64, Trap> {
+        let mut mem = input.clone();
+        match ctx_kind.map(|k| CtxSpec::new(k).build(input.clone())) {
+            Some(Ok(mut ctx)) => engine.invoke(rt, ctx.invocation()).map(|o| o.r0),
+            _ => engine.invoke(rt, Invocation::new(&mut mem)).map(|o| o.r0),
+        }
+    };
     let start = Instant::now();
-    let mut result = vm.run(&mut rt, &mut mem);
+    let mut result = run_once(&mut rt);
     for _ in 1..args.repeat {
         if result.is_err() {
             break;
         }
-        mem.copy_from_slice(&input);
-        result = vm.run(&mut rt, &mut mem);
+        result = run_once(&mut rt);
     }
     let elapsed = start.elapsed();
     let mean_ns = u64::try_from(elapsed.as_nanos() / u128::from(args.repeat)).unwrap_or(u64::MAX);

@@ -1,7 +1,8 @@
-//! The `ebpf` binary end to end: `ebpf cfg` on files, its output formats
+//! The `ebpf` binary end to end: `ebpf cfg`, `run` (both engines, contexts)
+//! and `dump jited` on files, their output formats
 //! and its errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Write `contents` to a file of the test's own under the target's
@@ -181,4 +182,86 @@ fn docs_example_is_current() {
         svg.contains("<svg") && svg.contains("header of loop0"),
         "stale svg"
     );
+}
+
+#[test]
+fn both_engines_give_the_same_result() {
+    let fnv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fnv1a.s");
+    let fnv = fnv.to_str().expect("utf-8 path");
+    let mut outs = Vec::new();
+    for engine in ["interp", "jit"] {
+        let out = ebpf(&["run", fnv, "--mem", "68656c6c6f", "--engine", engine]);
+        assert!(out.status.success(), "{engine}: {}", stderr(&out));
+        outs.push(stdout(&out));
+    }
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[0], "Return value: 11831194018420276491\n");
+    // A trap is the same trap in both.
+    let bad = file("oob.s", b"r0 = *(u64 *)(r1 +64)\nexit\n");
+    let bad = bad.to_str().expect("utf-8 path");
+    let errs: Vec<String> = ["interp", "jit"]
+        .iter()
+        .map(|e| stderr(&ebpf(&["run", bad, "--mem", "00", "--engine", e])))
+        .collect();
+    assert!(errs[0].contains("program trapped"), "{}", errs[0]);
+    assert_eq!(errs[0], errs[1]);
+}
+
+#[test]
+fn xdp_and_socket_programs_get_a_kernel_style_context() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-loader/fixtures/build");
+    // Ethernet + IPv4 (protocol TCP), 64 bytes.
+    let mut pkt = vec![0u8; 64];
+    pkt[12] = 0x08;
+    pkt[14] = 0x45;
+    pkt[23] = 6;
+    let pkt_path = file("ipv4.bin", &pkt);
+    let pkt_path = pkt_path.to_str().expect("utf-8 path");
+    for engine in ["interp", "jit"] {
+        // xdp_count parses the packet through ctx->data/data_end: XDP_PASS.
+        let xdp = dir.join("xdp_parser.v3.o");
+        let out = ebpf(&[
+            "run",
+            xdp.to_str().expect("path"),
+            "--data-in",
+            pkt_path,
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(
+            stdout(&out),
+            "Return value: 2\n",
+            "{engine}: {}",
+            stderr(&out)
+        );
+        // keep_long reads skb->len: 50 (the Ethernet header is pulled) <= 64.
+        let sock = dir.join("socket_filter.v3.o");
+        let out = ebpf(&["run", sock.to_str().expect("path"), "--data-in", pkt_path]);
+        assert_eq!(stdout(&out), "Return value: 0\n", "{}", stderr(&out));
+    }
+    // Too short for an Ethernet header: refused before running.
+    let short = file("short.bin", &[0u8; 4]);
+    let xdp = dir.join("xdp_parser.v3.o");
+    let out = ebpf(&[
+        "run",
+        xdp.to_str().expect("path"),
+        "--data-in",
+        short.to_str().expect("path"),
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("packet"), "{}", stderr(&out));
+}
+
+#[test]
+fn dump_jited_interleaves_bpf_and_x86() {
+    let fnv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fnv1a.s");
+    let out = ebpf(&["dump", "jited", fnv.to_str().expect("path"), "--trusted"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("; 9: r0 *= r3\n"), "{text}");
+    assert!(text.contains("imul    rax,rdx"), "{text}");
+    // Hardened code checks the region table on loads: more code.
+    let hardened = stdout(&ebpf(&["dump", "jited", fnv.to_str().expect("path")]));
+    assert!(hardened.lines().count() > text.lines().count());
+    assert!(hardened.contains("cmp     r10,[r12+8]"), "{hardened}");
 }

@@ -81,20 +81,23 @@ fn disasm_one_program_is_its_section_of_the_full_listing() {
 fn run_uses_the_objects_maps_and_globals() {
     // tc_compute mixes the .data `seed` for .rodata `rounds` steps: the
     // result is only right if both were initialised from the object.
+    // A tc program gets a packet (and its __sk_buff context): at least an
+    // Ethernet header, as for the kernel's test run.
     let path = fixture_dir().join("compute.v3.o");
+    let packet = "00".repeat(14);
     let out = ebpf(&[
         "run",
         path_str(&path),
         "--program",
         "tc_compute",
         "--mem",
-        "00",
+        &packet,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let expected = compute_once();
     assert_eq!(stdout(&out), format!("Return value: {expected}\n"));
     // The only program is the default.
-    let out = ebpf(&["run", path_str(&path), "--mem", "00"]);
+    let out = ebpf(&["run", path_str(&path), "--mem", &packet]);
     assert_eq!(stdout(&out), format!("Return value: {expected}\n"));
 }
 
