@@ -127,6 +127,22 @@ fn steps(conformance: bool) -> Vec<Step> {
                 "--all",
             ],
         ));
+        steps.push(Step::cargo(
+            "conformance-jit",
+            &[
+                "run",
+                "--release",
+                "--locked",
+                "-p",
+                CONFORMANCE_PACKAGE,
+                "--bin",
+                CONFORMANCE_BIN,
+                "--",
+                "--all",
+                "--engine",
+                "jit",
+            ],
+        ));
     }
     steps
 }
@@ -216,11 +232,15 @@ mod tests {
             "RUSTDOCFLAGS=-D warnings cargo doc --workspace --no-deps --locked"
         );
 
-        let six = steps(true);
-        assert_eq!(six.len(), 7);
+        let all = steps(true);
+        assert_eq!(all.len(), 8);
         assert_eq!(
-            six[6].describe(),
+            all[6].describe(),
             "cargo run --release --locked -p ebpf-conformance --bin conformance -- --all"
+        );
+        assert_eq!(
+            all[7].describe(),
+            "cargo run --release --locked -p ebpf-conformance --bin conformance -- --all --engine jit"
         );
     }
 

@@ -219,6 +219,38 @@ fn seed_corpora() {
     if let Err(err) = run_streaming(&mut cmd) {
         println!("xtask fuzz: warning: no derived seeds: {err}");
     }
+    match seed_jit_diff() {
+        Ok(n) => println!("xtask fuzz: {n} jit_diff seeds from the decode seeds"),
+        Err(err) => println!("xtask fuzz: warning: no jit_diff seeds: {err}"),
+    }
+}
+
+/// `jit_diff` takes a 3-byte header (budget, flags, input length) before
+/// the program: its seeds are the decode seeds behind a header asking for
+/// a budget of 1024, the echo helper and the maps, and no input memory.
+fn seed_jit_diff() -> Result<usize, Error> {
+    const HEADER: [u8; 3] = [10, 0b011, 0];
+    let from = corpus_dir("decode");
+    let to = corpus_dir("jit_diff");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    fs::create_dir_all(&to).map_err(io(&to))?;
+    let mut count = 0;
+    for entry in fs::read_dir(&from).map_err(io(&from))? {
+        let path = entry.map_err(io(&from))?.path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        let program = fs::read(&path).map_err(io(&path))?;
+        let mut seed = HEADER.to_vec();
+        seed.extend_from_slice(&program);
+        let dst = to.join(name);
+        fs::write(&dst, seed).map_err(io(&dst))?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// Copy the loader's committed ELF fixtures into `fuzz/corpus/loader`;

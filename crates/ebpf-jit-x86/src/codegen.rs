@@ -243,6 +243,11 @@ fn validate(programs: &[Program]) -> Result<(), JitError> {
                 limit: MAX_PROGRAM_SLOTS,
             });
         }
+        // Checked before the instructions, in the interpreter's order, so
+        // both engines refuse a program with the same message.
+        if insns.get(last).is_some_and(Insn::falls_through) {
+            return Err(JitError::FallsOffEnd { prog, pc: last });
+        }
         for (pc, insn) in insns.iter().enumerate() {
             if written_reg(insn) == Some(Reg::R10) {
                 return Err(JitError::FramePointerWrite { prog, pc });
@@ -277,9 +282,6 @@ fn validate(programs: &[Program]) -> Result<(), JitError> {
                 },
                 _ => {}
             }
-        }
-        if insns.get(last).is_some_and(Insn::falls_through) {
-            return Err(JitError::FallsOffEnd { prog, pc: last });
         }
     }
     Ok(())
