@@ -104,18 +104,20 @@ pub struct HelperProto {
 }
 
 /// The answer to "may this program call helper `id`?".
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum HelperLookup {
-    /// No such helper: `invalid func unknown#ID`.
-    Unknown,
-    /// Exists, not for this program type:
-    /// `program of this type cannot use helper NAME#ID`.
-    NotAllowed(&'static str),
-    /// GPL-only and the license is not:
-    /// `cannot call GPL-restricted function from non-GPL compatible program`.
-    GplOnly,
-    /// Callable.
+    /// Callable, with this prototype.
     Proto(HelperProto),
+    /// Refused before its arguments are looked at, with the kernel's errno
+    /// and message (`invalid func unknown#ID`, `program of this type cannot
+    /// use helper NAME#ID`, `cannot call GPL-restricted function from
+    /// non-GPL compatible program`, ...).
+    Refused {
+        /// `EINVAL`, ...
+        errno: &'static str,
+        /// The log line.
+        message: String,
+    },
 }
 
 /// What the verifier asks about the program's world.
@@ -1417,23 +1419,7 @@ impl Walker<'_> {
 
     fn helper_call(&mut self, pc: usize, st: &mut VerifierState, id: i32) -> Result<(), Refusal> {
         let proto = match self.env.helper(id) {
-            HelperLookup::Unknown => {
-                return Err(refuse(EINVAL, pc, format!("invalid func unknown#{id}")));
-            }
-            HelperLookup::NotAllowed(name) => {
-                return Err(refuse(
-                    EINVAL,
-                    pc,
-                    format!("program of this type cannot use helper bpf_{name}#{id}"),
-                ));
-            }
-            HelperLookup::GplOnly => {
-                return Err(refuse(
-                    EINVAL,
-                    pc,
-                    "cannot call GPL-restricted function from non-GPL compatible program",
-                ));
-            }
+            HelperLookup::Refused { errno, message } => return Err(refuse(errno, pc, message)),
             HelperLookup::Proto(p) => p,
         };
         let mut map: Option<u32> = None;

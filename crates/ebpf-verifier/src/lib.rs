@@ -25,8 +25,14 @@
 //!   kernel's checks and messages for registers, ALU and pointer
 //!   arithmetic, stack/ctx/map/packet/helper-memory accesses, `NULL`
 //!   checks, helper calls and their arguments, references, bpf-to-bpf
-//!   calls, the return value and the instruction limit. The program-type
-//!   facts come from a [`check::ProgramEnv`].
+//!   calls, the return value and the instruction limit, and state pruning.
+//!   The program-type facts come from a [`check::ProgramEnv`];
+//! * [`platform`]: what Linux 6.18 says about each program type: helper
+//!   prototypes (152), which helpers each type may call and which are
+//!   GPL-only, valid context accesses and what they yield (both probed
+//!   from the running kernel by `ebpf-kernel`'s `probe_platform` and
+//!   committed as `platform/linux-6.18.txt`), return-value rules;
+//!   [`LinuxEnv`] answers the walk's questions from it.
 //!
 //! Measured against the kernel: `tests/corpus/` holds 77 programs, one
 //! kernel check each, with Linux 6.18's verdicts and logs as golden files
@@ -65,10 +71,13 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 pub mod check;
+mod env;
+pub mod platform;
 mod scalar;
 pub mod state;
 mod tnum;
 
+pub use env::LinuxEnv;
 pub use scalar::{
     BranchTaken, CondRefinement, InvariantKind, RegDisplay, RegInvariantViolation, ScalarBounds,
     reg_set_min_max, regs_refine_cond_op,

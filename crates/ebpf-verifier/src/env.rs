@@ -1,0 +1,141 @@
+//! [`LinuxEnv`]: the [`ProgramEnv`] the walk asks, answered by the
+//! [`platform`](crate::platform) tables of Linux 6.18 for one program type
+//! and license.
+//!
+//! Helper prototypes and context fields are translated into the kinds the
+//! walk models ([`check::ArgType`], [`check::RetType`], [`CtxField`]).
+//! Whatever it does not model yet (BTF-typed pointers, callbacks, dynptrs,
+//! sockets, fixed-size memory arguments, ...) is refused with a message
+//! saying so, never accepted: a gap here costs agreement with the kernel,
+//! not soundness.
+
+use crate::check::{self, CtxField, HelperLookup, ProgramEnv};
+use crate::platform::{
+    ArgBase, CtxRegType, LinuxPlatform, Platform, ProgType, RetBase, ReturnCode, TypeFlags,
+};
+
+/// Linux 6.18's answers for one program.
+#[derive(Clone, Copy, Debug)]
+pub struct LinuxEnv<'p> {
+    platform: &'p LinuxPlatform,
+    prog_type: ProgType,
+    expected_attach_type: u32,
+    gpl: bool,
+}
+
+impl<'p> LinuxEnv<'p> {
+    /// A program of `prog_type` under `license` (GPL-only helpers need a
+    /// GPL-compatible one), attached as `expected_attach_type` (0 for most
+    /// types).
+    #[must_use]
+    pub fn new(
+        platform: &'p LinuxPlatform,
+        prog_type: ProgType,
+        expected_attach_type: u32,
+        license: &str,
+    ) -> LinuxEnv<'p> {
+        LinuxEnv {
+            platform,
+            prog_type,
+            expected_attach_type,
+            gpl: crate::platform::license_is_gpl_compatible(license),
+        }
+    }
+}
+
+fn arg(a: crate::platform::ArgType) -> Option<check::ArgType> {
+    let f = a.flags;
+    let null = f.contains(TypeFlags::PTR_MAYBE_NULL);
+    Some(match a.base {
+        ArgBase::DontCare => check::ArgType::None,
+        ArgBase::Anything => check::ArgType::Anything,
+        ArgBase::ConstMapPtr if !null => check::ArgType::ConstMapPtr,
+        ArgBase::PtrToMapKey if !null => check::ArgType::MapKey,
+        ArgBase::PtrToMapValue if !null => check::ArgType::MapValue,
+        ArgBase::PtrToMem if !null && !f.contains(TypeFlags::MEM_FIXED_SIZE) => {
+            check::ArgType::MemRead
+        }
+        ArgBase::ConstSize => check::ArgType::ConstSize,
+        ArgBase::ConstSizeOrZero => check::ArgType::ConstSizeOrZero,
+        ArgBase::ConstAllocSizeOrZero => check::ArgType::ConstAllocSizeOrZero,
+        ArgBase::PtrToCtx if !null => check::ArgType::Ctx,
+        ArgBase::PtrToRingbufMem if f.contains(TypeFlags::OBJ_RELEASE) => {
+            check::ArgType::RingbufMemRelease
+        }
+        _ => return None,
+    })
+}
+
+fn ret(r: crate::platform::RetType) -> Option<check::RetType> {
+    let null = r.flags.contains(TypeFlags::PTR_MAYBE_NULL);
+    Some(match r.base {
+        RetBase::Integer => check::RetType::Integer,
+        RetBase::Void => check::RetType::Void,
+        RetBase::PtrToMapValue if null => check::RetType::MapValueOrNull,
+        RetBase::PtrToMem if null && r.flags.contains(TypeFlags::MEM_RINGBUF) => {
+            check::RetType::RingbufMemOrNull
+        }
+        _ => return None,
+    })
+}
+
+impl ProgramEnv for LinuxEnv<'_> {
+    fn ctx_load(&self, off: i32, size: u8) -> Option<CtxField> {
+        let load = self
+            .platform
+            .ctx_access(self.prog_type, off, u32::from(size), false)
+            .ok()?;
+        match load.reg_type {
+            CtxRegType::Scalar => Some(CtxField::Scalar),
+            CtxRegType::PtrToPacket => Some(CtxField::Packet),
+            CtxRegType::PtrToPacketEnd => Some(CtxField::PacketEnd),
+            CtxRegType::PtrToPacketMeta => Some(CtxField::PacketMeta),
+            // Sockets are not modelled: refuse the load (conservative).
+            CtxRegType::PtrToSockCommonOrNull => None,
+        }
+    }
+
+    fn ctx_store(&self, off: i32, size: u8) -> bool {
+        self.platform
+            .ctx_access(self.prog_type, off, u32::from(size), true)
+            .is_ok()
+    }
+
+    fn helper(&self, id: i32) -> HelperLookup {
+        let p = match self
+            .platform
+            .check_helper_call(self.prog_type, id, self.gpl)
+        {
+            Ok(p) => p,
+            Err(e) => {
+                return HelperLookup::Refused {
+                    errno: "EINVAL",
+                    message: e.to_string(),
+                };
+            }
+        };
+        let name = p.name.strip_prefix("bpf_").unwrap_or(p.name);
+        let args: Option<Vec<check::ArgType>> = p.args.iter().map(|a| arg(*a)).collect();
+        match (args, ret(p.ret)) {
+            (Some(a), Some(r)) => {
+                let mut args = [check::ArgType::None; 5];
+                args.copy_from_slice(&a);
+                HelperLookup::Proto(check::HelperProto { name, ret: r, args })
+            }
+            _ => HelperLookup::Refused {
+                errno: "EINVAL",
+                message: format!("{}#{id}: argument or return types not modelled yet", p.name),
+            },
+        }
+    }
+
+    fn return_range(&self) -> Option<(i64, i64)> {
+        match self
+            .platform
+            .return_code(self.prog_type, self.expected_attach_type)
+        {
+            ReturnCode::Range(r) => Some((i64::from(r.minval), i64::from(r.maxval))),
+            ReturnCode::Unchecked | ReturnCode::NotModeled => None,
+        }
+    }
+}
