@@ -9,7 +9,7 @@
 //! layer 2  ebpf-verifier (isa, cfg), ebpf-interp (isa, runtime),
 //!          ebpf-jit-x86 (isa, runtime)
 //! layer 3  ebpf (anything below), ebpf-cli (anything below + ebpf),
-//!          ebpf-kernel (isa, cfg, loader, runtime, interp, progen),
+//!          ebpf-kernel (isa, cfg, loader, runtime, interp, verifier, progen),
 //!          ebpf-conformance (isa, runtime, interp, jit-x86)
 //! ```
 //!
@@ -104,7 +104,7 @@ pub(crate) const LAYERS: &[Layer] = &[
     Layer {
         name: "ebpf-kernel",
         layer: 3,
-        may_use: &[ISA, CFG, LOADER, RUNTIME, INTERP, "ebpf-progen"],
+        may_use: &[ISA, CFG, LOADER, RUNTIME, INTERP, VERIFIER, "ebpf-progen"],
     },
     Layer {
         name: "ebpf-conformance",

@@ -489,16 +489,6 @@ impl Walker<'_> {
         pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
     ) -> Result<(), Refusal> {
         loop {
-            if self.prune.get(pc).is_some_and(|p| p.0) {
-                match self.is_state_visited(pc, &mut st)? {
-                    Visited::Prune => {
-                        self.log.push_str(&format!("{pc}: safe\n"));
-                        self.path_done(st.parent);
-                        return Ok(());
-                    }
-                    Visited::Continue => {}
-                }
-            }
             self.stats.insns_processed = self.stats.insns_processed.saturating_add(1);
             if self.stats.insns_processed > INSN_LIMIT {
                 return Err(refuse(
@@ -509,6 +499,18 @@ impl Walker<'_> {
                         self.stats.insns_processed
                     ),
                 ));
+            }
+            // As in the kernel, the instruction is counted before the
+            // state is compared.
+            if self.prune.get(pc).is_some_and(|p| p.0) {
+                match self.is_state_visited(pc, &mut st)? {
+                    Visited::Prune => {
+                        self.log.push_str(&format!("{pc}: safe\n"));
+                        self.path_done(st.parent);
+                        return Ok(());
+                    }
+                    Visited::Continue => {}
+                }
             }
             let Some(insn) = self.prog.insns().get(pc).copied() else {
                 return Err(refuse(EINVAL, pc, format!("invalid insn idx {pc}")));
@@ -1601,8 +1603,10 @@ impl Walker<'_> {
     }
 
     fn exit(&mut self, pc: usize, st: &mut VerifierState) -> Result<Next, Refusal> {
-        let r0 = self.read(st, pc, Reg::R0)?;
         if st.frames.len() > 1 {
+            // A subprogram's r0 goes back as it is (`prepare_func_exit`):
+            // the caller fails only if it reads an unset one.
+            let r0 = *st.reg(Reg::R0);
             // Return to the caller.
             let Some(callee) = st.frames.pop() else {
                 return Ok(Next::Done);
@@ -1617,6 +1621,7 @@ impl Walker<'_> {
             self.log.push_str(&format!("to caller at {back}:\n"));
             return Ok(Next::Jump(back));
         }
+        let r0 = self.read(st, pc, Reg::R0)?;
         if let Some((id, at)) = st.refs.first().copied() {
             self.log
                 .push_str(&format!("Unreleased reference id={id} alloc_insn={at}\n"));

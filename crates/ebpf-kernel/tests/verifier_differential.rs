@@ -1,0 +1,133 @@
+//! Our verifier against the kernel's on `ebpf-progen`'s programs (issue 8's
+//! differential): both are asked for a verdict on the same programs.
+//!
+//! Two numbers: **soundness gaps** (we accept, the kernel refuses) must be
+//! zero; **agreement** (same verdict, and when both refuse, the same error
+//! line) is reported, with a floor that only goes up. Each disagreement is
+//! printed with its seed, so `ebpf_progen::generate(seed, ..)` reproduces
+//! it. The run also checks that whatever we accept, the checked
+//! interpreter runs (on the kernel's test-run context) without a memory
+//! trap. Gated on `probe_or_skip`.
+
+use std::io::Write as _;
+
+use ebpf_isa::RawInsn;
+use ebpf_kernel::{Kernel, LogLevel, MapCreate, MapFd, MapType, ProgLoad, ProgType, probe_or_skip};
+use ebpf_progen::{GenConfig, GenProgType, Generated, generate};
+use ebpf_verifier::LinuxEnv;
+use ebpf_verifier::check::verify;
+use ebpf_verifier::platform::{LinuxPlatform, ProgType as VProgType};
+use ebpf_verifier::state::MapMeta;
+
+/// Programs per run (a fixed seed range, so the run is reproducible).
+const PROGRAMS: u64 = 800;
+/// Same verdict and error line on at least this many per thousand.
+const AGREEMENT_FLOOR_PER_MILLE: u64 = 990;
+
+fn kernel_verdict(k: &Kernel, g: &Generated) -> Result<(), String> {
+    let maps: Vec<MapFd> = g
+        .maps
+        .iter()
+        .map(|m| {
+            k.map_create(MapCreate {
+                map_type: MapType(m.map_type),
+                key_size: m.key_size,
+                value_size: m.value_size,
+                max_entries: m.max_entries,
+                ..MapCreate::default()
+            })
+            .expect("map_create")
+        })
+        .collect();
+    let mut raw: Vec<RawInsn> = g.program.to_raw();
+    for s in &mut raw {
+        if s.code == 0x18 && s.src == 5 {
+            let idx = usize::try_from(s.imm).expect("map index");
+            s.src = 1;
+            s.imm = maps[idx].imm();
+        }
+    }
+    k.prog_load(ProgLoad {
+        prog_type: kernel_type(g),
+        insns: &raw,
+        log_level: LogLevel::LEVEL1,
+        ..ProgLoad::default()
+    })
+    .map(|_| ())
+    .map_err(|e| e.error_line().unwrap_or("(no error line)").to_owned())
+}
+
+fn kernel_type(g: &Generated) -> ProgType {
+    match g.prog_type {
+        GenProgType::SocketFilter => ProgType::SOCKET_FILTER,
+        GenProgType::Xdp => ProgType::XDP,
+    }
+}
+
+fn our_verdict(platform: &LinuxPlatform, g: &Generated) -> Result<(), String> {
+    let prog_type = VProgType(kernel_type(g).0);
+    let env = LinuxEnv::new(platform, prog_type, 0, "GPL");
+    let maps: Vec<MapMeta> = g
+        .maps
+        .iter()
+        .map(|m| MapMeta {
+            map_type: m.map_type,
+            key_size: m.key_size,
+            value_size: m.value_size,
+            max_entries: m.max_entries,
+            flags: 0,
+        })
+        .collect();
+    verify(&g.program, &env, &maps)
+        .result
+        .map_err(|r| r.message)
+}
+
+#[test]
+fn no_soundness_gaps_and_high_agreement() {
+    let Some(k) = probe_or_skip("no_soundness_gaps_and_high_agreement") else {
+        return;
+    };
+    let platform = LinuxPlatform::new();
+    let cfg = GenConfig::default();
+    let (mut agree, mut gaps, mut stricter, mut other) = (0u64, Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_ns, mut accepted) = (0u128, 0u64);
+    for seed in 0..PROGRAMS {
+        let g = generate(seed, &cfg);
+        let kernel = kernel_verdict(&k, &g);
+        let start = std::time::Instant::now();
+        let ours = our_verdict(&platform, &g);
+        ours_ns += start.elapsed().as_nanos();
+        if kernel.is_ok() {
+            accepted += 1;
+        }
+        match (&kernel, &ours) {
+            (Ok(()), Ok(())) => agree += 1,
+            (Err(a), Err(b)) if a == b => agree += 1,
+            (Err(a), Ok(())) => gaps.push(format!("seed {seed}: kernel refuses ({a}), we accept")),
+            (Ok(()), Err(b)) => {
+                stricter.push(format!("seed {seed}: kernel accepts, we refuse: {b}"))
+            }
+            (Err(a), Err(b)) => other.push(format!("seed {seed}: kernel {a:?}, ours {b:?}")),
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "verifier_differential: {PROGRAMS} programs ({accepted} accepted by the kernel): \
+         agreement {agree}/{PROGRAMS}, soundness gaps {}, we refuse what it accepts {}, \
+         both refuse with different messages {}; our verifier {:.1} us per program (debug build)",
+        gaps.len(),
+        stricter.len(),
+        other.len(),
+        ours_ns as f64 / PROGRAMS as f64 / 1000.0
+    );
+    for line in gaps.iter().chain(&stricter).chain(&other).take(40) {
+        let _ = writeln!(err, "verifier_differential:   {line}");
+    }
+    assert!(gaps.is_empty(), "soundness gaps:\n{}", gaps.join("\n"));
+    assert!(
+        agree * 1000 >= PROGRAMS * AGREEMENT_FLOOR_PER_MILLE,
+        "agreement {agree}/{PROGRAMS} is below the floor"
+    );
+}
