@@ -3,6 +3,7 @@
 //! dump jited`, with the BPF source interleaved).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use ebpf_isa::Program;
@@ -89,6 +90,8 @@ pub(crate) fn dump(args: &DumpArgs) -> Result<(), Box<dyn std::error::Error>> {
         JitConfig::hardened()
     };
     let emitted = Jit::emit(core::slice::from_ref(&prog), &config, BASE)?;
-    print!("{}", listing(&prog, &emitted));
+    std::io::stdout()
+        .lock()
+        .write_all(listing(&prog, &emitted).as_bytes())?;
     Ok(())
 }

@@ -27,6 +27,7 @@ mod dump;
 mod input;
 mod object;
 mod run;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -97,7 +98,23 @@ enum Command {
     /// Print what an engine makes of a program: `ebpf dump jited PROG`
     /// lists the JIT's x86-64 code.
     Dump(dump::DumpArgs),
+    /// Verify a program as the kernel would for a privileged loader: the
+    /// verdict (exit status 1 when rejected), the kernel's error message,
+    /// and with --log the instruction walk.
+    Verify(verify::VerifyArgs),
 }
+
+/// An error already reported on stdout: exit with status 1, print nothing.
+#[derive(Debug)]
+struct Silent;
+
+impl std::fmt::Display for Silent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("rejected")
+    }
+}
+
+impl std::error::Error for Silent {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -118,11 +135,13 @@ fn main() -> ExitCode {
         Command::Cfg(args) => cfg::cfg(&args),
         Command::Object(args) => object::object(&args),
         Command::Dump(args) => dump::dump(&args),
+        Command::Verify(args) => verify::verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `ebpf disasm x.o | head`: the reader left; that is not an error.
         Err(e) if is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Silent>() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("ebpf: error: {e}");
             ExitCode::FAILURE

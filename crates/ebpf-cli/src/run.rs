@@ -96,7 +96,7 @@ pub(crate) fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn json_str(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

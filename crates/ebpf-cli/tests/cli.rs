@@ -265,3 +265,54 @@ fn dump_jited_interleaves_bpf_and_x86() {
     assert!(hardened.lines().count() > text.lines().count());
     assert!(hardened.contains("cmp     r10,[r12+8]"), "{hardened}");
 }
+
+#[test]
+fn verify_gives_the_kernels_verdict() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-verifier/tests/corpus");
+    let ok = corpus.join("xdp_pkt_checked.s");
+    let out = ebpf(&["verify", ok.to_str().expect("path"), "--type", "xdp"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("accepted: processed 10 insns"),
+        "{}",
+        stdout(&out)
+    );
+    let bad = corpus.join("xdp_pkt_checked_oob.s");
+    let out = ebpf(&["verify", bad.to_str().expect("path"), "--type", "xdp"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "rejected: EACCES R2 offset is outside of the packet (insn 6)\n"
+    );
+    assert_eq!(stderr(&out), "");
+    let out = ebpf(&[
+        "verify",
+        bad.to_str().expect("path"),
+        "--type",
+        "xdp",
+        "--json",
+    ]);
+    assert!(
+        stdout(&out).starts_with(
+            "{\"verdict\":\"rejected\",\"errno\":\"EACCES\",\"message\":\"R2 offset is outside of the packet\",\"insn\":6,"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    // An object program: type, license and maps come from the object.
+    let obj =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-loader/fixtures/build/map_types.v3.o");
+    let out = ebpf(&[
+        "verify",
+        obj.to_str().expect("path"),
+        "--program",
+        "socket_inner",
+    ]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = ebpf(&["verify", ok.to_str().expect("path"), "--type", "nope"]);
+    assert!(
+        stderr(&out).contains("unknown program type `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}

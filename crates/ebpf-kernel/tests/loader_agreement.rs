@@ -620,3 +620,84 @@ fn bpftool_loadall_reports_our_tags() {
     ));
     assert!(checked >= 10, "only {checked} programs checked");
 }
+
+/// Fixture programs our verifier cannot judge yet, with the reason; the
+/// test fails when one of them starts to pass, so the list stays true.
+const VERIFIER_GAPS: &[(&str, &str)] = &[(
+    "tc_loop",
+    "bpf_loop takes a callback (ARG_PTR_TO_FUNC): callbacks are not modelled yet",
+)];
+
+/// The object's maps as the verifier sees them: map-in-map inner
+/// templates appended after them.
+fn verifier_maps(obj: &Object) -> Vec<ebpf_verifier::state::MapMeta> {
+    let meta = |m: &MapDef| ebpf_verifier::state::MapMeta {
+        map_type: m.map_type.0,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        flags: m.flags,
+        inner: None,
+    };
+    let mut out: Vec<_> = obj.maps.iter().map(meta).collect();
+    for (i, m) in obj.maps.iter().enumerate() {
+        if let Some(inner) = &m.inner {
+            let idx = u32::try_from(out.len()).ok();
+            out.push(meta(inner));
+            out[i].inner = idx;
+        }
+    }
+    out
+}
+
+#[test]
+fn our_verifier_accepts_what_the_kernel_accepts() {
+    let Some(k) = probe_or_skip("our_verifier_accepts_what_the_kernel_accepts") else {
+        return;
+    };
+    let platform = ebpf_verifier::platform::LinuxPlatform::new();
+    let (mut agree, mut gaps) = (0, 0);
+    for (file, obj) in fixtures() {
+        let loaded = load_object(&k, &file, &obj);
+        let maps = verifier_maps(&obj);
+        for (prog, kernel) in obj.programs.iter().zip(&loaded.progs) {
+            assert!(
+                kernel.is_ok(),
+                "{file}: {}: the kernel refuses it",
+                prog.name
+            );
+            let env = ebpf_verifier::LinuxEnv::new(
+                &platform,
+                ebpf_verifier::platform::ProgType(prog.prog_type.0),
+                prog.attach.map_or(0, |a| a.0),
+                obj.license.as_deref().unwrap_or(""),
+            );
+            let ours = ebpf_verifier::check::verify(&prog.program, &env, &maps);
+            let gap = VERIFIER_GAPS.iter().find(|(n, _)| *n == prog.name);
+            match (&ours.result, gap) {
+                (Ok(()), None) => agree += 1,
+                (Err(r), Some((_, why))) => {
+                    note(&format!(
+                        "SKIP: our_verifier_accepts_what_the_kernel_accepts: {file}: {}: {why} \
+                         (ours: {})",
+                        prog.name, r.message
+                    ));
+                    gaps += 1;
+                }
+                (Ok(()), Some(_)) => panic!(
+                    "{file}: {}: now accepted: remove it from VERIFIER_GAPS",
+                    prog.name
+                ),
+                (Err(r), None) => panic!(
+                    "{file}: {}: the kernel accepts it, we refuse: {} {} at insn {:?}\n{}",
+                    prog.name, r.errno, r.message, r.insn, ours.log
+                ),
+            }
+        }
+    }
+    note(&format!(
+        "loader_agreement: our verifier accepts {agree} fixture programs the kernel accepts \
+         ({gaps} known gaps)"
+    ));
+    assert!(agree >= 40, "only {agree}");
+}

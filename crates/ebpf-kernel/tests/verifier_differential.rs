@@ -78,6 +78,7 @@ fn our_verdict(platform: &LinuxPlatform, g: &Generated) -> Result<u64, String> {
             value_size: m.value_size,
             max_entries: m.max_entries,
             flags: 0,
+            inner: None,
         })
         .collect();
     let out = verify(&g.program, &env, &maps);

@@ -1530,6 +1530,18 @@ impl Walker<'_> {
         let r0 = match proto.ret {
             RetType::Integer => RegState::unknown_scalar(),
             RetType::Void => RegState::not_init(),
+            RetType::MapValueOrNull
+                if let Some(inner) = map
+                    .and_then(|m| self.maps.get(m as usize))
+                    .and_then(|m| m.inner) =>
+            {
+                // A map-in-map's value is a map (`inner_map_meta`).
+                let mut r = RegState::pointer(RegType::ConstMapPtr);
+                r.map = Some(inner);
+                r.flags = TypeFlags::MAYBE_NULL;
+                r.id = self.new_id();
+                r
+            }
             RetType::MapValueOrNull => {
                 let mut r = RegState::pointer(RegType::MapValue);
                 r.map = map;

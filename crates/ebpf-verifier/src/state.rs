@@ -266,6 +266,10 @@ pub struct MapMeta {
     pub max_entries: u32,
     /// `map_flags`.
     pub flags: u32,
+    /// For a map-in-map (`ARRAY_OF_MAPS`, `HASH_OF_MAPS`): the index, in
+    /// the same table, of its inner map template (`inner_map_meta`), what
+    /// a lookup yields once `NULL`-checked.
+    pub inner: Option<u32>,
 }
 
 /// Display adapter of [`RegState::display`].
@@ -540,6 +544,7 @@ mod tests {
             value_size: 16,
             max_entries: 1,
             flags: 0,
+            inner: None,
         }]
     }
 

@@ -57,6 +57,7 @@ fn parse(text: &str) -> Case {
                 value_size: 0,
                 max_entries: 0,
                 flags: 0,
+                inner: None,
             };
             for kv in w {
                 let (k, v) = kv.split_once('=').expect("key=value");
