@@ -4,9 +4,11 @@
 //!   bpf-to-bpf calls and returns, and the superinstructions of
 //!   [`crate::compile::fuse`]) with as little live state as possible, so
 //!   that `pc`, the op array and the budget stay in machine registers. Its
-//!   jump table covers all of `u8`. On anything else, and on any failure, it
-//!   hands back `pc` pointing at that op, unexecuted (for a superinstruction
-//!   whose second half fails, at the second slot, the first half done).
+//!   jump table covers all of `u8`. The entry frame's `exit` ends the run
+//!   there ([`EXITED`]). On anything else, and on any failure, it hands back
+//!   `pc` pointing at that op, unexecuted (for a superinstruction whose
+//!   second or third part fails, at that part's slot, the earlier parts
+//!   done).
 //! * [`Interpreter::exec`] then runs exactly that one op of the original
 //!   (unfused) array with the complete semantics (the entry frame's exit,
 //!   tail calls, helpers, traps with their full description), and re-enters
@@ -464,8 +466,15 @@ macro_rules! dispatch {
 }
 
 /// Where [`fast`] stopped, `(pc, stop)`: `pc` is an op it does not run
-/// (or that needs the slow path: a fault, an exhausted budget), unexecuted.
-type FastStop = (usize, u64);
+/// (or that needs the slow path: a fault, an exhausted budget), unexecuted;
+/// or `(EXITED, left)` when the entry frame exited within budget, `left`
+/// slots of the budget unused.
+pub(crate) type FastStop = (usize, u64);
+
+/// The `pc` of [`FastStop`] for a finished run (no op has this index; the
+/// fast loop's `0xff` arm returns `usize::MAX`, which the slow tier turns
+/// into a trap).
+pub(crate) const EXITED: usize = usize::MAX - 1;
 
 /// The hot loop: ALU, jumps, loads and stores, `ld_imm64`, local calls and
 /// returns, superinstructions. Anything else,
@@ -474,7 +483,7 @@ type FastStop = (usize, u64);
 /// builds the trap, if it traps). Keeping this loop free of calls, traps and
 /// bookkeeping keeps `pc`, the op array and the budget in machine registers.
 #[inline(never)]
-fn fast(
+pub(crate) fn fast(
     ops: &[Op],
     r: &mut [u64; 16],
     mut pc: usize,
@@ -549,6 +558,41 @@ fn fast(
             pc += 1;
         }};
     }
+    // A bpf-to-bpf call to `pc + off` (`pc` past the call). Failures (too
+    // deep, budget) are left to the slow path, with nothing changed.
+    macro_rules! call_local {
+        ($off:expr) => {{
+            if calls.frames.len() + 1 >= calls.max || pc as u64 > stop {
+                bail!();
+            }
+            calls.frames.push(Frame {
+                ret: pc as u32,
+                base: calls.base as u32,
+                prog: calls.prog as u32,
+                saved: [r[6], r[7], r[8], r[9]],
+            });
+            r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
+            jump!($off);
+        }};
+    }
+    // `dst = a; dst += b; x = *(dst + off)`, fused (`op::MOVADD_LDX8`..):
+    // a failing load leaves `pc` on it (the third slot), the add done.
+    macro_rules! movadd_ldx {
+        ($op:expr, $conv:expr) => {{
+            let op = $op;
+            let d = dst!(op);
+            // In order: `b` may be `dst`.
+            r[d] = r[src!(op)];
+            let base = r[d].wrapping_add(r[(op.imm & 15) as usize]);
+            r[d] = base;
+            pc += 2;
+            let v = match mem.load(addr!(op, base)) {
+                Some(v) => $conv(v),
+                None => bail!(),
+            };
+            r[((op.imm >> 4) & 15) as usize] = v;
+        }};
+    }
     // `dst += a; if dst <cond> k goto off`, fused (`op::ADDK_JCC_K`); a
     // failure in the jump leaves `pc` on the jump, the add done.
     macro_rules! addk_jcc_k {
@@ -589,26 +633,26 @@ fn fast(
         dispatch!(op, r, pc, ops, {
             // Failures (too deep, budget) are left to the slow path, with
             // nothing changed.
-            CALL_LOCAL => {
-                if calls.frames.len() + 1 >= calls.max || pc as u64 > stop {
-                    bail!();
-                }
-                calls.frames.push(Frame {
-                    ret: pc as u32,
-                    base: calls.base as u32,
-                    prog: calls.prog as u32,
-                    saved: [r[6], r[7], r[8], r[9]],
-                });
-                r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
-                jump!(op.imm);
+            CALL_LOCAL => call_local!(op.imm),
+            MOVX_MOVX_CALL => {
+                r[dst!(op)] = r[src!(op)];
+                r[(op.imm & 15) as usize] = r[((op.imm >> 4) & 15) as usize];
+                pc += 2;
+                call_local!(op.off);
             }
-            // The entry frame's exit ends the run in `exec`.
+            RSHX_ORX => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_shr(r[src!(op)] as u32 & 63);
+                r[d] |= r[(op.imm & 15) as usize];
+                pc += 1;
+            }
             EXIT => {
-                if calls.frames.is_empty() || pc as u64 > stop {
+                if pc as u64 > stop {
                     bail!();
                 }
+                // The entry frame's exit ends the run.
                 let Some(f) = calls.frames.pop() else {
-                    bail!();
+                    return (EXITED, stop - pc as u64);
                 };
                 let t = f.ret as usize;
                 stop = stop - pc as u64 + t as u64;
@@ -629,6 +673,140 @@ fn fast(
             LSHK_ORX => {
                 let d = dst!(op);
                 r[d] = r[d].wrapping_shl(op.imm as u32) | r[src!(op)];
+                pc += 1;
+            }
+            MOVADD_LDX8 => movadd_ldx!(op, |v: [u8; 1]| u64::from(v[0])),
+            MOVADD_LDX16 => movadd_ldx!(op, |v| u64::from(u16::from_le_bytes(v))),
+            MOVADD_LDX32 => movadd_ldx!(op, |v| u64::from(u32::from_le_bytes(v))),
+            MOVADD_LDX64 => movadd_ldx!(op, u64::from_le_bytes),
+            LDX64_MULX_ADDX => {
+                let v = u64::from_le_bytes(load!(8, op));
+                let d = dst!(op);
+                r[d] = v;
+                r[d] = r[d].wrapping_mul(r[(op.imm & 15) as usize]);
+                r[d] = r[d].wrapping_add(r[((op.imm >> 4) & 15) as usize]);
+                pc += 2;
+            }
+            STX64_STX64 => {
+                store!(op, r[src!(op)].to_le_bytes());
+                pc += 1;
+                let b = r[(op.imm & 15) as usize];
+                let a = b.wrapping_add((op.imm >> 16) as i64 as u64);
+                if mem.store(a, r[((op.imm >> 4) & 15) as usize].to_le_bytes()).is_err() {
+                    bail!();
+                }
+            }
+            STX64_LDX64 => {
+                store!(op, r[src!(op)].to_le_bytes());
+                pc += 1;
+                let a = r[((op.imm >> 4) & 15) as usize].wrapping_add((op.imm >> 16) as i64 as u64);
+                let v = match mem.load::<8>(a) {
+                    Some(v) => u64::from_le_bytes(v),
+                    None => bail!(),
+                };
+                r[(op.imm & 15) as usize] = v;
+            }
+            MOVX_JA => {
+                r[dst!(op)] = r[src!(op)];
+                pc += 1;
+                jump!(op.off);
+            }
+            ADDK_JNE32_K => {
+                let d = dst!(op);
+                let v = r[d].wrapping_add(op.imm as i16 as i64 as u64);
+                r[d] = v;
+                pc += 1;
+                if v as u32 != (op.imm >> 16) as u32 {
+                    jump!(op.off);
+                }
+            }
+            ADD32K_JNE32_K => {
+                let d = dst!(op);
+                let v = (r[d] as u32).wrapping_add(op.imm as i16 as u32);
+                r[d] = u64::from(v);
+                pc += 1;
+                if v != (op.imm >> 16) as u32 {
+                    jump!(op.off);
+                }
+            }
+            LDIMM64_MULX => {
+                let hi = ops.get(pc).map_or(0, |t| t.imm as u32);
+                let d = dst!(op);
+                r[d] = u64::from(op.imm as u32) | u64::from(hi) << 32;
+                let x = src!(op);
+                r[x] = r[x].wrapping_mul(r[d]);
+                pc += 2;
+            }
+            MOVX_MOVK => {
+                r[dst!(op)] = r[src!(op)];
+                r[(op.off & 15) as usize] = op.imm as i64 as u64;
+                pc += 1;
+            }
+            RSHK_ORX => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_shr(op.imm as u32);
+                r[d] |= r[src!(op)];
+                pc += 1;
+            }
+            LDX64_MULX => {
+                let v = u64::from_le_bytes(load!(8, op));
+                let d = dst!(op);
+                r[d] = v;
+                r[d] = r[d].wrapping_mul(r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            XORX_ADDX => {
+                let d = dst!(op);
+                r[d] ^= r[src!(op)];
+                r[d] = r[d].wrapping_add(r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            XORX_MULX => {
+                let d = dst!(op);
+                r[d] ^= r[src!(op)];
+                r[d] = r[d].wrapping_mul(r[(op.imm & 15) as usize]);
+                pc += 1;
+            }
+            ANDX_ORX => {
+                let d = dst!(op);
+                r[d] &= r[src!(op)];
+                r[d] |= r[(op.imm & 15) as usize];
+                pc += 1;
+            }
+            ADDK_ANDX => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_add(op.imm as i64 as u64);
+                r[d] &= r[src!(op)];
+                pc += 1;
+            }
+            ADDK_MOVX => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_add(op.imm as i64 as u64);
+                r[src!(op)] = r[(op.off & 15) as usize];
+                pc += 1;
+            }
+            ADDK_ADDK => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_add(op.imm as i64 as u64);
+                let d2 = src!(op);
+                r[d2] = r[d2].wrapping_add(op.off as i64 as u64);
+                pc += 1;
+            }
+            MOVX_MOVX => {
+                r[dst!(op)] = r[src!(op)];
+                r[(op.imm & 15) as usize] = r[((op.imm >> 4) & 15) as usize];
+                pc += 1;
+            }
+            MOVX_NEG => {
+                r[dst!(op)] = r[src!(op)].wrapping_neg();
+                pc += 1;
+            }
+            MOV32X_ADD32K => {
+                r[dst!(op)] = u64::from((r[src!(op)] as u32).wrapping_add(op.imm as u32));
+                pc += 1;
+            }
+            MOV32X_AND32K => {
+                r[dst!(op)] = u64::from(r[src!(op)] as u32 & op.imm as u32);
                 pc += 1;
             }
             JEQ64_K_JA => skip_ja!(cmp64::<EQ>(r[dst!(op)], op.imm as i64 as u64), op.off),
@@ -777,15 +955,11 @@ impl Interpreter {
             calls,
         );
         // The entry frame's exit within budget: the common end of a run,
-        // done here without entering the slow tier.
-        let next = pc as u64 + 1;
-        if calls.frames.is_empty()
-            && next <= stop
-            && self.ops.get(pc).is_some_and(|o| o.code == EXIT)
-        {
+        // done without entering the slow tier.
+        if pc == EXITED {
             return Ok(Outcome {
                 r0: r[0],
-                insns: limit - (stop - next),
+                insns: limit - stop,
             });
         }
         self.slow(sess, r, calls, pc, stop, limit)
@@ -794,7 +968,7 @@ impl Interpreter {
     /// The slow tier: run the op at `pc` with full semantics, then go back
     /// to [`fast`], until the run ends.
     #[inline(never)]
-    fn slow(
+    pub(crate) fn slow(
         &self,
         sess: &mut Session<'_>,
         r: &mut [u64; 16],
@@ -967,6 +1141,12 @@ impl Interpreter {
         loop {
             if !core::mem::take(&mut first) {
                 (pc, stop) = fast(&self.fast, r, pc, stop, &mut sess.mem, calls);
+                if pc == EXITED {
+                    return Ok(Outcome {
+                        r0: r[0],
+                        insns: limit - stop,
+                    });
+                }
             }
             // The slow path: run exactly one op, whatever it is.
             let Some(&op) = ops.get(pc) else {

@@ -206,9 +206,13 @@ pub(crate) const TAIL: u8 = 147;
 pub(crate) const SENTINEL: u8 = 148;
 
 // Superinstructions: only in the fast loop's copy of the op array
-// (`Interpreter::fast`), each replacing the first op of a pair whose second
-// op stays in place (so a jump onto it still runs it alone). The slow path
-// always runs the original op of a slot, one slot at a time.
+// (`Interpreter::fast`), each replacing the first op of a pair (or triple)
+// whose other ops stay in place (so a jump onto one still runs it alone).
+// Each does what its ops do in order, reading every register when its op
+// would (a later op may read what an earlier one wrote). The slow path
+// always runs the original op of a slot, one slot at a time. They were
+// picked by counting adjacent op pairs over the benchmark fixtures
+// (`benches/fixtures`); `compile::fuse` lists the shapes.
 
 /// `if <cond> goto +1; goto off`: conditional jump codes `JEQ64_K..=JSET32_X`
 /// shifted by this amount. The fused op keeps the condition's registers and
@@ -325,13 +329,114 @@ pub(crate) const ADDK_JSLT_X: u8 = ADDK_JCC_X + 8;
 pub(crate) const ADDK_JSLE_X: u8 = ADDK_JCC_X + 9;
 pub(crate) const ADDK_JSET_X: u8 = ADDK_JCC_X + 10;
 
+/// `dst = a; dst += b; x = *(size *)(dst + off)` (an indexed load: three
+/// slots, 64-bit move and add, then a load based on `dst`), one code per
+/// size from `MOVADD_LDX8`: `regs` = `dst | a << 4`, `off` = the load's,
+/// `imm` = `b | x << 4`. A failing load leaves `pc` on it, the add done.
+pub(crate) const MOVADD_LDX8: u8 = ADDK_JCC_X + 11;
+pub(crate) const MOVADD_LDX16: u8 = MOVADD_LDX8 + 1;
+pub(crate) const MOVADD_LDX32: u8 = MOVADD_LDX8 + 2;
+pub(crate) const MOVADD_LDX64: u8 = MOVADD_LDX8 + 3;
+/// `dst ^= a; dst += b` (64-bit): `regs` = `dst | a << 4`, `imm` = `b`.
+pub(crate) const XORX_ADDX: u8 = MOVADD_LDX8 + 4;
+/// `dst ^= a; dst *= b` (64-bit), encoded like [`XORX_ADDX`].
+pub(crate) const XORX_MULX: u8 = MOVADD_LDX8 + 5;
+/// `dst &= a; dst |= b` (64-bit), encoded like [`XORX_ADDX`].
+pub(crate) const ANDX_ORX: u8 = MOVADD_LDX8 + 6;
+/// `dst += k; dst &= b` (64-bit): `regs` = `dst | b << 4`, `imm` = `k`.
+pub(crate) const ADDK_ANDX: u8 = MOVADD_LDX8 + 7;
+/// `dst += k; m = s` (64-bit): `regs` = `dst | m << 4`, `off` = `s`,
+/// `imm` = `k`.
+pub(crate) const ADDK_MOVX: u8 = MOVADD_LDX8 + 8;
+/// `dst += k; d2 += k2` (64-bit, `k2` fits 16 signed bits): `regs` =
+/// `dst | d2 << 4`, `imm` = `k`, `off` = `k2`.
+pub(crate) const ADDK_ADDK: u8 = MOVADD_LDX8 + 9;
+/// `dst = s; d2 = s2` (64-bit moves): `regs` = `dst | s << 4`, `imm` =
+/// `d2 | s2 << 4`.
+pub(crate) const MOVX_MOVX: u8 = MOVADD_LDX8 + 10;
+/// `dst = s; dst = -dst` (64-bit): `regs` = `dst | s << 4`.
+pub(crate) const MOVX_NEG: u8 = MOVADD_LDX8 + 11;
+/// `wdst = ws; wdst += k` (32-bit): `regs` = `dst | s << 4`, `imm` = `k`.
+pub(crate) const MOV32X_ADD32K: u8 = MOVADD_LDX8 + 12;
+/// `wdst = ws; wdst &= k` (32-bit), encoded like [`MOV32X_ADD32K`].
+pub(crate) const MOV32X_AND32K: u8 = MOVADD_LDX8 + 13;
+/// `x = *(u64 *)(s + off); x *= b` (64-bit): `regs` = `x | s << 4`, `off`
+/// = the load's, `imm` = `b`. A failing load leaves `pc` on it.
+pub(crate) const LDX64_MULX: u8 = MOVADD_LDX8 + 14;
+/// `dst = imm64 ll; x *= dst` (64-bit, three slots: `ld_imm64` and its
+/// tail, then the multiply): `regs` = `dst | x << 4`, `imm` = the low half
+/// (the tail slot keeps the high half, as for `LDIMM64`).
+pub(crate) const LDIMM64_MULX: u8 = MOVADD_LDX8 + 15;
+/// `dst = s; d2 = k` (64-bit moves): `regs` = `dst | s << 4`, `off` = `d2`,
+/// `imm` = `k`.
+pub(crate) const MOVX_MOVK: u8 = MOVADD_LDX8 + 16;
+/// `dst >>= k; dst |= b` (64-bit; the other half of a rotate): `regs` =
+/// `dst | b << 4`, `imm` = `k` (masked).
+pub(crate) const RSHK_ORX: u8 = MOVADD_LDX8 + 17;
+
+/// Codes of ops the fast loop never runs (it leaves them to the slow tier).
+/// `compile::fuse` replaces them by [`SENTINEL`] in the fast loop's array,
+/// which frees their values there for more superinstructions (below); the
+/// slow tier reads the original array, where they keep their meaning.
+pub(crate) const SLOW_ONLY: [u8; 14] = [
+    ATOMIC32,
+    ATOMIC64,
+    LDABS8,
+    LDABS16,
+    LDABS32,
+    LDIND8,
+    LDIND16,
+    LDIND32,
+    CALL,
+    CALL_BAD,
+    CALLX,
+    MAY_GOTO,
+    GOTOX,
+    UNSUPPORTED,
+];
+
+/// `*(u64 *)(dst + off) = s; x = *(u64 *)(b + off2)` (a store, then an
+/// unrelated load): `regs` = `dst | s << 4`, `off` = the store's, `imm` =
+/// `x | b << 4 | off2 << 16`. A failing store leaves `pc` on it; a failing
+/// load leaves it on the load, the store done. (A fast-array-only code.)
+pub(crate) const STX64_LDX64: u8 = SLOW_ONLY[0];
+/// `x = *(u64 *)(s + off); x *= a; x += b` (three slots): `regs` =
+/// `x | s << 4`, `off` = the load's, `imm` = `a | b << 4`. A failing load
+/// leaves `pc` on it. (A fast-array-only code.)
+pub(crate) const LDX64_MULX_ADDX: u8 = SLOW_ONLY[1];
+/// `dst = s; goto off`: `regs` = `dst | s << 4`, `off` = the `goto`'s
+/// (relative to the slot after it). (A fast-array-only code.)
+pub(crate) const MOVX_JA: u8 = SLOW_ONLY[2];
+/// `dst += a; if wdst != k goto off` (64-bit add of a constant, then a
+/// 32-bit `!=` on the same register): encoded like [`ADDK_JCC_K`]. (A
+/// fast-array-only code.)
+pub(crate) const ADDK_JNE32_K: u8 = SLOW_ONLY[3];
+/// `wdst += a; if wdst != k goto off` (both 32-bit): encoded like
+/// [`ADDK_JCC_K`]. (A fast-array-only code.)
+pub(crate) const ADD32K_JNE32_K: u8 = SLOW_ONLY[4];
+/// `*(u64 *)(dst + off) = s; *(u64 *)(d2 + off2) = s2` (two stores, as in a
+/// swap): `regs` = `dst | s << 4`, `off` = the first's, `imm` =
+/// `d2 | s2 << 4 | off2 << 16`. A failing second store leaves `pc` on it,
+/// the first done. (A fast-array-only code.)
+pub(crate) const STX64_STX64: u8 = SLOW_ONLY[5];
+/// `dst = s; d2 = s2; call off` (moves of arguments, then a bpf-to-bpf
+/// call; three slots): `regs` = `dst | s << 4`, `imm` = `d2 | s2 << 4`,
+/// `off` = the call's offset (which fits 16 bits). A call that cannot be
+/// made leaves `pc` on it, the moves done. (A fast-array-only code.)
+pub(crate) const MOVX_MOVX_CALL: u8 = SLOW_ONLY[6];
+/// `dst >>= b; dst |= c` (64-bit, registers; the other half of a rotate by
+/// a variable amount): `regs` = `dst | b << 4`, `imm` = `c`. (A
+/// fast-array-only code.)
+pub(crate) const RSHX_ORX: u8 = SLOW_ONLY[7];
+
 // The fused codes sit between the sentinel and 0xff, without overlap.
 const _: () = {
     assert!(JEQ64_K_JA == SENTINEL + 1);
     assert!(JSET32_X_JA < MOVX_ADD_X);
     assert!(MOVX_ARSH_K < MULX_ADDX);
     assert!(LSHK_ORX < ADDK_JCC_K);
-    assert!(ADDK_JCC_X + 10 < 0xff);
+    assert!(ADDK_JCC_X + 10 < MOVADD_LDX8);
+    assert!(RSHK_ORX < 0xff);
 };
 
 /// The fused code for `MOV64_X` followed by the 64-bit ALU op `code`.

@@ -4,7 +4,7 @@ use ebpf_runtime::{INPUT_BASE, Invocation, Outcome, Runtime, Trap, layout};
 use smallvec::SmallVec;
 
 use crate::Interpreter;
-use crate::exec::{Calls, MAX_BUDGET};
+use crate::exec::{Calls, EXITED, MAX_BUDGET, fast};
 
 /// A prepared entry into program 0 of an [`Interpreter`] on one
 /// [`Runtime`] ([`Interpreter::prepare`]): everything that does not change
@@ -82,13 +82,35 @@ impl Vm<'_> {
         r[1] = if input.is_empty() { 0 } else { INPUT_BASE };
         r[2] = input.len() as u64;
         r[10] = layout::frame_pointer(0);
-        self.calls.frames.clear();
+        // `calls.frames` is empty: every run that leaves frames behind goes
+        // through the slow tier below, which clears them.
         self.calls.base = start;
         self.calls.prog = 0;
+        let stop = self.limit + start as u64;
+        // The fast tier needs only the memory; the session (helpers, host
+        // state, the tail-call count) is built if the run needs the slow one.
+        let mut mem = self.rt.memory(input);
+        let (pc, stop) = fast(
+            &self.interp.fast,
+            &mut r,
+            start,
+            stop,
+            &mut mem,
+            &mut self.calls,
+        );
+        if pc == EXITED {
+            return Ok(Outcome {
+                r0: r[0],
+                insns: self.limit - stop,
+            });
+        }
         let programs = self.interp.progs.len() as u32;
         let mut sess = self.rt.session(Invocation::new(input), programs);
-        self.interp
-            .enter(&mut sess, &mut r, &mut self.calls, self.limit)
+        let result = self
+            .interp
+            .slow(&mut sess, &mut r, &mut self.calls, pc, stop, self.limit);
+        self.calls.frames.clear();
+        result
     }
 
     /// The runtime (to inspect maps, the trace, the stack between runs).

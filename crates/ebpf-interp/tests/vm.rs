@@ -9,7 +9,7 @@ use ebpf_runtime::{Config, Invocation, Runtime, Trap};
 
 /// Programs covering the fast loop, the slow tier, calls, faults and the
 /// budget; each runs on several inputs.
-const PROGRAMS: [&str; 7] = [
+const PROGRAMS: [&str; 9] = [
     // Sum of the input bytes.
     "mov %r0, 0\nl:\njeq %r2, 0, e\nldxb %r3, [%r1]\nadd %r0, %r3\nadd %r1, 1\nsub %r2, 1\nja l\ne:\nexit",
     // Stack traffic.
@@ -25,6 +25,13 @@ const PROGRAMS: [&str; 7] = [
     "call 7\nmov %r0, %r2\nexit",
     // An endless loop: the budget.
     "ja -1\nexit",
+    // On a 3-byte input, unbounded recursion (a trap with frames pending);
+    // otherwise one call. The next run must start with no frames.
+    "mov %r6, %r2\njeq %r6, 3, d\ncall local f\nexit\nd:\ncall local g\nexit\n\
+     f:\nmov %r0, %r6\nadd %r0, 1\nexit\ng:\ncall local g\nexit",
+    // A legacy packet load past the input, two calls deep: the run ends
+    // with r0 = 0 and frames pending; in range, it returns the byte.
+    "call local f\nadd %r0, 1\nexit\nf:\ncall local g\nexit\ng:\nldabsb 2\nexit",
 ];
 
 #[test]

@@ -175,6 +175,16 @@ impl Runtime {
         core::mem::take(&mut self.host.trace)
     }
 
+    /// The memory of a run over `input` (which is also the packet region),
+    /// without the rest of a [`Session`]: the same regions
+    /// [`Runtime::session`] gives `Invocation::new(input)`, for an engine's
+    /// entry path that builds the session only if the run needs it (a
+    /// helper call, a trap).
+    #[inline]
+    pub fn memory<'a>(&'a mut self, input: &'a mut [u8]) -> Memory<'a> {
+        Memory::new(&mut self.stack, input, None, &self.rodata, &mut self.maps)
+    }
+
     /// Start a run: borrow the runtime and the invocation's buffers as one
     /// [`Session`]. `programs` is the size of the engine's program set (tail
     /// calls to indices at or above it fail). The stack is not cleared
@@ -236,6 +246,25 @@ mod tests {
         let mut h = Host::new(0);
         let c = Clock::Fixed { start: 10, step: 5 };
         assert_eq!([h.ktime_ns(c), h.ktime_ns(c), h.ktime_ns(c)], [10, 15, 20]);
+    }
+
+    #[test]
+    fn memory_is_the_sessions() {
+        use crate::layout::{PACKET_BASE, RODATA_BASE, STACK_BASE};
+        let mut rt = Runtime::new();
+        rt.set_rodata(vec![7, 8]);
+        let mut input = [1u8, 2, 3];
+        let mut m = rt.memory(&mut input);
+        assert_eq!(m.load_uint(INPUT_BASE + 2, 1), Some(3));
+        // The input is also the packet.
+        assert_eq!(m.load_uint(PACKET_BASE, 2), Some(0x0201));
+        assert_eq!(m.load_uint(RODATA_BASE + 1, 1), Some(8));
+        assert_eq!(m.store_uint(STACK_BASE + 8, 8, 42), Ok(()));
+        assert_eq!(m.input().len(), 3);
+        assert_eq!(rt.stack()[8], 42);
+        let s = rt.session(Invocation::new(&mut input), 1);
+        assert_eq!(s.mem.load_uint(STACK_BASE + 8, 8), Some(42));
+        assert_eq!(s.mem.load_uint(PACKET_BASE + 2, 1), Some(3));
     }
 
     #[test]
