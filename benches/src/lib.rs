@@ -11,9 +11,18 @@
 //! * [`measure`]: the timing used by the `bench_table` binary
 //!   (`cargo xtask bench`): median ns per run over several batches.
 //!
+//! * [`reference`](mod@reference): what the engines are compared with: the same C compiled
+//!   natively (a committed static archive, linked by `build.rs`) and the
+//!   kernel's JIT through `BPF_PROG_TEST_RUN`;
+//! * [`engines`]: every engine on every fixture, the JIT's enter/exit,
+//!   call and compile costs (the second table of `bench_table`).
+//!
 //! The criterion benchmarks are in `benches/interp.rs`
 //! (`cargo bench -p ebpf-benches`).
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+
+pub mod engines;
+pub mod reference;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -79,6 +88,9 @@ pub struct Fixture {
     pub input: Vec<u8>,
     /// The `r0` it must return.
     pub expected: u64,
+    /// The same program built with the XDP entry (`r1` = `struct
+    /// xdp_md`), flat bytecode, for the kernel's `BPF_PROG_TEST_RUN`.
+    pub xdp_bytecode: &'static [u8],
 }
 
 macro_rules! fixture_files {
@@ -88,13 +100,17 @@ macro_rules! fixture_files {
                 $name,
                 include_bytes!(concat!("../fixtures/", $name, ".bin")) as &[u8],
                 include_bytes!(concat!("../fixtures/", $name, ".input")) as &[u8],
+                include_bytes!(concat!("../fixtures/", $name, ".xdp.bin")) as &[u8],
             ),
         )*]
     };
 }
 
-/// `(name, bytecode, input)` of every fixture, in the README's order.
-const FILES: [(&str, &[u8], &[u8]); 8] = fixture_files!(
+/// One fixture's files: name, bytecode, input, XDP-entry bytecode.
+type FixtureFiles = (&'static str, &'static [u8], &'static [u8], &'static [u8]);
+
+/// Every fixture's files, in the README's order.
+const FILES: [FixtureFiles; 8] = fixture_files!(
     "empty", "sum", "fnv", "xxh", "parse", "sort", "collatz", "calls"
 );
 
@@ -113,7 +129,7 @@ fn expected_for(name: &str) -> Option<u64> {
 pub fn fixtures() -> Result<Vec<Fixture>, BenchError> {
     FILES
         .iter()
-        .map(|&(name, code, input)| {
+        .map(|&(name, code, input, xdp_bytecode)| {
             let program = Program::from_bytes(code).map_err(|e| BenchError::Decode {
                 name,
                 message: e.to_string(),
@@ -124,6 +140,7 @@ pub fn fixtures() -> Result<Vec<Fixture>, BenchError> {
                 program,
                 input: input.to_vec(),
                 expected,
+                xdp_bytecode,
             })
         })
         .collect()

@@ -10,7 +10,8 @@
 //! * `conformance [ARGS]`: the conformance runner (default `--all`).
 //! * `fixtures`: compile the shared benchmark programs into `benches/fixtures/`
 //!   and the loader's C fixtures into `crates/ebpf-loader/fixtures/build/`.
-//! * `bench [ARGS]`: the interpreter's ns/run and ns/insn on every fixture.
+//! * `bench [ARGS]`: the interpreter's ns/run and ns/insn on every fixture,
+//!   then every engine side by side (native, JIT, kernel JIT, interpreter).
 //!
 //! xtask is a developer tool: it is exempt from the layering rules and is the
 //! only crate allowed to use `serde_json`.
@@ -52,8 +53,9 @@ COMMANDS:
                                   Needs `cargo install cargo-fuzz` and a nightly toolchain
     fixtures                      compile ../shared/bench-programs (clang-19) into
                                   benches/fixtures/: bytecode, inputs, expected r0
-    bench [ARGS]                  run the interpreter on every fixture and print
-                                  ns/run, insns/run, ns/insn (ARGS: --help)
+    bench [ARGS]                  run the interpreter on every fixture (ns/run,
+                                  insns/run, ns/insn), then every engine (native,
+                                  our JIT, the kernel's JIT, interpreter) (ARGS: --help)
     help, --help, -h              print this help
 ";
 

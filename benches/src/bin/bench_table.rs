@@ -1,7 +1,9 @@
 //! `bench_table`: the interpreter on every fixture in one process, as a
 //! table of ns/run, executed instructions per run and ns per instruction,
 //! next to the uBPF and rbpf interpreters' figures from
-//! `shared/bench-programs/ANCHORS.md`. Run it as `cargo xtask bench`.
+//! `shared/bench-programs/ANCHORS.md`; then every engine on every fixture
+//! (native clang -O2, our JIT trusted and hardened, the kernel's JIT, our
+//! interpreter) with ratios to native. Run it as `cargo xtask bench`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -183,9 +185,109 @@ fn table(opts: &Options) -> Result<(), BenchError> {
         "uBPF/rbpf figures: shared/bench-programs/ANCHORS.md (another run, same kind of machine); \
          uBPF empty is given as 16-30 ns, 23 is used for the ratio."
     );
+    engines(opts)
+}
+
+/// The geometric mean of `xs` (NaN-free).
+fn geomean(xs: &[f64]) -> f64 {
+    let logs: Vec<f64> = xs
+        .iter()
+        .filter(|x| x.is_finite() && **x > 0.0)
+        .map(|x| x.ln())
+        .collect();
+    (logs.iter().sum::<f64>() / logs.len().max(1) as f64).exp()
+}
+
+/// Issue 6's table: every engine on every fixture, ratios to native.
+fn engines(opts: &Options) -> Result<(), BenchError> {
+    use ebpf_benches::engines::{call_cost_ns, compile_us, enter_exit_ns, row};
+    println!();
+    let kernel = match ebpf_kernel::Kernel::probe() {
+        Ok(k) => match k.test_run_overhead(1_000_000, 5) {
+            Ok(o) => Some((k, f64::from(o.kernel_ns_per_run))),
+            Err(e) => {
+                println!("SKIP: kernel JIT column: measuring the test-run overhead failed: {e}");
+                None
+            }
+        },
+        Err(e) => {
+            println!("SKIP: kernel JIT column: {e}");
+            None
+        }
+    };
+    if let Some((_, o)) = &kernel {
+        println!(
+            "Engines, ns per run (ratio to native -O2); kernel JIT = BPF_PROG_TEST_RUN duration \
+             minus an empty XDP program's ({o:.0} ns)"
+        );
+    }
+    println!();
     println!(
-        "Kernel JIT column: not measured. The fixtures use the UBPF entry (r1 = mem, r2 = len), \
-         which BPF_PROG_TEST_RUN cannot call; it needs -DENTRY_XDP builds."
+        "| program | native -O2 | native no-vec | our JIT trusted | our JIT hardened | kernel JIT | our interp | JIT compile |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut ratios: Vec<[f64; 5]> = Vec::new();
+    for f in fixtures()? {
+        let r = row(
+            &f,
+            opts.batches,
+            opts.batch,
+            kernel.as_ref().map(|(k, o)| (k, *o)),
+        )?;
+        let cell = |v: f64| {
+            if v.is_nan() {
+                "-".to_owned()
+            } else if f.name == "empty" {
+                format!("{v:.1}")
+            } else {
+                format!("{} ({:.2})", group(v), v / r.native)
+            }
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} us |",
+            f.name,
+            if f.name == "empty" {
+                format!("{:.1}", r.native)
+            } else {
+                group(r.native)
+            },
+            cell(r.native_novec),
+            cell(r.jit_trusted),
+            cell(r.jit_hardened),
+            cell(r.kernel),
+            cell(r.interp),
+            compile_us(&f),
+        );
+        if f.name != "empty" {
+            ratios.push([
+                r.native_novec / r.native,
+                r.jit_trusted / r.native,
+                r.jit_hardened / r.native,
+                r.kernel / r.native,
+                r.interp / r.native,
+            ]);
+        }
+    }
+    let col = |i: usize| geomean(&ratios.iter().map(|r| r[i]).collect::<Vec<_>>());
+    println!(
+        "| geomean ratio to native (7 programs) | 1.00 | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | |",
+        col(0),
+        col(1),
+        col(2),
+        col(3),
+        col(4)
+    );
+    let (trusted, hardened) = enter_exit_ns(opts.batches, opts.batch)?;
+    let call = call_cost_ns(opts.batches, opts.batch)?;
+    println!();
+    println!(
+        "JIT enter + exit (empty program): {trusted:.1} ns trusted (`invoke_trusted`, session \
+         per run), {hardened:.1} ns hardened (`JitVm::run`); bpf-to-bpf call + return in \
+         trusted code: {call:.2} ns"
+    );
+    println!(
+        "Peers (ANCHORS.md, another run): geomean ratio to native: kernel JIT 2.07, llvmbpf \
+         1.44, uBPF JIT 1.95, rbpf JIT 1.88; call + return: kernel 7.9 ns, llvmbpf 1.05 ns."
     );
     Ok(())
 }
