@@ -217,7 +217,27 @@ pub(crate) struct Frame {
     prog: u32,
     /// Its `r6..=r9`.
     saved: [u64; 4],
+    /// Set when the caller is in `bpf_loop`: the callee is its callback.
+    lp: Option<LoopFrame>,
 }
+
+/// A `bpf_loop` in progress: the caller's frame waits while the callback
+/// runs for `i = 0, 1, ..` up to `n` iterations.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LoopFrame {
+    /// The iteration running now.
+    i: u32,
+    /// Iterations asked for.
+    n: u32,
+    /// Op index of the callback.
+    callback: u32,
+    /// Its second argument.
+    ctx: u64,
+}
+
+/// `bpf_loop`'s helper id: the interpreter runs it itself, since it calls
+/// back into the program.
+pub(crate) const BPF_LOOP: u32 = 181;
 
 /// The bpf-to-bpf call state, shared by both tiers.
 #[derive(Debug)]
@@ -570,6 +590,7 @@ pub(crate) fn fast(
                 base: calls.base as u32,
                 prog: calls.prog as u32,
                 saved: [r[6], r[7], r[8], r[9]],
+                lp: None,
             });
             r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
             jump!($off);
@@ -647,7 +668,8 @@ pub(crate) fn fast(
                 pc += 1;
             }
             EXIT => {
-                if pc as u64 > stop {
+                // A `bpf_loop` callback's exit is the slow path's.
+                if pc as u64 > stop || calls.frames.last().is_some_and(|f| f.lp.is_some()) {
                     bail!();
                 }
                 // The entry frame's exit ends the run.
@@ -1066,6 +1088,10 @@ impl Interpreter {
         }
         macro_rules! call_helper {
             ($id:expr) => {{
+                if $id == BPF_LOOP {
+                    bpf_loop!();
+                    continue;
+                }
                 let args = [r[1], r[2], r[3], r[4], r[5]];
                 let ret = sess.call_helper(cur_pc!(), $id, args)?;
                 r[0] = ret.value;
@@ -1082,6 +1108,55 @@ impl Interpreter {
                     calls.base = target.base as usize;
                     calls.prog = p as usize;
                     r[1] = args[0];
+                }
+            }};
+        }
+        // `bpf_loop(n, callback, ctx, flags)`: call `callback(i, ctx)` for
+        // `i` in `0..n` until it returns non-zero; `r0` = the iterations
+        // run, or the kernel's -EINVAL (flags) / -E2BIG (n too large).
+        macro_rules! bpf_loop {
+            () => {{
+                let (n, addr, lctx, flags) = (r[1], r[2], r[3], r[4]);
+                if flags != 0 {
+                    r[0] = (-22i64) as u64;
+                } else if n > ebpf_runtime::BPF_MAX_LOOPS {
+                    r[0] = (-7i64) as u64;
+                } else if n == 0 {
+                    r[0] = 0;
+                } else {
+                    let len = self.progs.get(calls.prog).map_or(0, |p| p.len);
+                    let slot = addr.wrapping_sub(ebpf_runtime::layout::CODE_BASE);
+                    let t = calls.base.wrapping_add(slot as usize);
+                    let ok = addr >= ebpf_runtime::layout::CODE_BASE
+                        && slot < u64::from(len)
+                        && !matches!(ops.get(t), Some(Op { code: TAIL, .. }) | None);
+                    if !ok {
+                        return Err(Trap::InvalidJumpTarget {
+                            pc: cur_pc!(),
+                            target: addr,
+                        });
+                    }
+                    if calls.frames.len() + 1 >= calls.max {
+                        return Err(Trap::CallDepthExceeded {
+                            pc: cur_pc!(),
+                            max: calls.max as u32,
+                        });
+                    }
+                    calls.frames.push(Frame {
+                        ret: pc as u32,
+                        base: calls.base as u32,
+                        prog: calls.prog as u32,
+                        saved: [r[6], r[7], r[8], r[9]],
+                        lp: Some(LoopFrame {
+                            i: 0,
+                            n: n as u32,
+                            callback: t as u32,
+                            ctx: lctx,
+                        }),
+                    });
+                    r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
+                    [r[1], r[2], r[3], r[4], r[5]] = [0, lctx, 0, 0, 0];
+                    transfer!(t);
                 }
             }};
         }
@@ -1190,12 +1265,33 @@ impl Interpreter {
                         base: calls.base as u32,
                         prog: calls.prog as u32,
                         saved: [r[6], r[7], r[8], r[9]],
+                        lp: None,
                     });
                     r[10] = r[10].wrapping_sub(ebpf_runtime::STACK_FRAME_SIZE as u64);
                     jump!(op.imm);
                 }
                 EXIT => match calls.frames.pop() {
                     None => finish!(r[0]),
+                    // A `bpf_loop` callback returned: run it again, or
+                    // return to the caller with the iteration count.
+                    Some(mut f) if f.lp.is_some() => {
+                        let Some(mut l) = f.lp else { continue };
+                        let done = l.i.wrapping_add(1);
+                        if r[0] == 0 && done < l.n {
+                            l.i = done;
+                            f.lp = Some(l);
+                            calls.frames.push(f);
+                            [r[1], r[2], r[3], r[4], r[5]] = [u64::from(done), l.ctx, 0, 0, 0];
+                            transfer!(l.callback as usize);
+                        } else {
+                            transfer!(f.ret as usize);
+                            r[0] = u64::from(done);
+                            [r[6], r[7], r[8], r[9]] = f.saved;
+                            r[10] = r[10].wrapping_add(ebpf_runtime::STACK_FRAME_SIZE as u64);
+                            calls.base = f.base as usize;
+                            calls.prog = f.prog as usize;
+                        }
+                    }
                     Some(f) => {
                         transfer!(f.ret as usize);
                         [r[6], r[7], r[8], r[9]] = f.saved;

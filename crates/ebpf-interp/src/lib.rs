@@ -54,7 +54,12 @@
 //!   frame (`r10` moves down by 512) and restore both on `exit`; at most 8
 //!   frames ([`Trap::CallDepthExceeded`]).
 //! * **Helper calls** go through the runtime's registry; `callx` calls the
-//!   helper whose id is in the register.
+//!   helper whose id is in the register. `bpf_loop` (181) is the
+//!   interpreter's own: it calls the callback (a function address, `ld_imm64`
+//!   with `src = 4`) with `r1` = the index and `r2` = its context, in a new
+//!   frame, until it returns non-zero or `n` iterations ran, and returns the
+//!   count (`-EINVAL` for non-zero flags, `-E2BIG` past `BPF_MAX_LOOPS`); the
+//!   callback's instructions count against the budget.
 //! * **Tail calls** (`bpf_tail_call`, helper 12): on success execution
 //!   continues at the target program's first slot, in the current frame (so
 //!   its `exit` returns to the current frame's caller, as on the kernel's
@@ -72,8 +77,9 @@
 //!   exit); [`Trap::BudgetExhausted`] at the first transfer past it.
 //!
 //! **Not here:** verification (this engine runs unverified code safely, but
-//! does not judge it), kfunc calls, arenas, callbacks (`bpf_loop`, timers),
-//! helper argument type checks beyond what the runtime does.
+//! does not judge it), kfunc calls, arenas, callbacks other than `bpf_loop`
+//! (timers, `for_each_map_elem`), helper argument type checks beyond what
+//! the runtime does.
 #![forbid(unsafe_code)]
 
 mod compile;

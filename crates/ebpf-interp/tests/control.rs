@@ -496,3 +496,87 @@ fn add_then_conditional_jump_fused_or_not() {
         }
     }
 }
+
+/// `bpf_loop(n, callback, ctx, 0)` in kernel syntax: the callback adds its
+/// index to a stack counter through `ctx` and stops once the index reaches
+/// `stop_at`.
+fn bpf_loop_program(n: i64, stop_at: i64, flags: i64) -> Program {
+    ebpf_isa::asm::assemble(&format!(
+        "*(u64 *)(r10 -8) = 0
+         r1 = {n} ll
+         r2 = func pc+9
+         r3 = r10
+         r3 += -8
+         r4 = {flags}
+         call bpf_loop#181
+         r1 = *(u64 *)(r10 -8)
+         r0 <<= 32
+         r0 |= r1
+         exit
+         r3 = *(u64 *)(r2 +0)
+         r3 += r1
+         *(u64 *)(r2 +0) = r3
+         r0 = 0
+         if r1 < {stop_at} goto +1
+         r0 = 1
+         exit"
+    ))
+    .expect("assembles")
+}
+
+#[test]
+fn bpf_loop_calls_back_until_told_to_stop() {
+    let run = |prog: &Program| {
+        let vm = Interpreter::new(prog).expect("valid");
+        vm.run(&mut rt(), &mut []).expect("runs")
+    };
+    // Five iterations: 0+1+2+3+4 = 10; r0 (high half) = 5.
+    assert_eq!(run(&bpf_loop_program(5, 100, 0)), 5 << 32 | 10);
+    // Stops at index 2 (returns 1): 0+1+2 = 3 after 3 iterations.
+    assert_eq!(run(&bpf_loop_program(5, 2, 0)), 3 << 32 | 3);
+    // No iteration.
+    assert_eq!(run(&bpf_loop_program(0, 100, 0)), 0);
+    // Flags must be 0: -EINVAL, no iteration.
+    assert_eq!(
+        run(&bpf_loop_program(5, 100, 1)) >> 32,
+        (-22i64 as u64) & 0xffff_ffff
+    );
+    // More than BPF_MAX_LOOPS (8 Mi): -E2BIG.
+    assert_eq!(
+        run(&bpf_loop_program(1 << 24, 100, 0)) >> 32,
+        (-7i64 as u64) & 0xffff_ffff
+    );
+}
+
+#[test]
+fn bpf_loop_checks_its_callback_and_budget() {
+    // Not a function address.
+    let prog = ebpf_isa::asm::assemble(
+        "r1 = 1
+         r2 = 12345
+         r3 = 0
+         r4 = 0
+         call bpf_loop#181
+         exit",
+    )
+    .expect("assembles");
+    let vm = Interpreter::new(&prog).expect("valid");
+    assert!(matches!(
+        vm.run(&mut rt(), &mut []),
+        Err(Trap::InvalidJumpTarget {
+            pc: 4,
+            target: 12345
+        })
+    ));
+    // The callback's instructions count against the budget.
+    let prog = bpf_loop_program(1000, 100_000, 0);
+    let vm = Interpreter::new(&prog).expect("valid");
+    let mut small = Runtime::with_config(Config {
+        insn_budget: 500,
+        ..Config::default()
+    });
+    assert!(matches!(
+        vm.run(&mut small, &mut []),
+        Err(Trap::BudgetExhausted { .. })
+    ));
+}

@@ -99,6 +99,9 @@ fn build_table(mem: &mut Memory<'_>, regions: &mut Vec<Region>) {
     }
 }
 
+/// `bpf_loop`'s helper id.
+const BPF_LOOP: u32 = 181;
+
 /// What a helper call tells the generated code: continue, stop, tail call.
 const CONTINUE: u64 = 0;
 const STOP: u64 = 1;
@@ -129,6 +132,16 @@ extern "sysv64" fn helper_trampoline(ctx: *mut Ctx) -> u64 {
             }
         }
     };
+    if id == BPF_LOOP {
+        // The interpreter runs `bpf_loop` itself (it calls back into the
+        // program); JIT code cannot yet.
+        ctx.trap = Some(Trap::Unsupported {
+            pc,
+            what: "bpf_loop (a callback into the program) in JIT code",
+        });
+        ctx.status = status::TRAP;
+        return STOP;
+    }
     let result = sess.call_helper(pc, id, ctx.args);
     // The helper may have moved map storage: translate afresh.
     build_table(&mut sess.mem, &mut ctx.regions);

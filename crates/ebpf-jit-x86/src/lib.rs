@@ -88,7 +88,8 @@
 //! the `codegen` module.
 //!
 //! **Not here:** verification, kfuncs and arenas (they trap as unsupported
-//! like the interpreter), other architectures (the crate builds only on
+//! like the interpreter), `bpf_loop` (the interpreter runs it; JIT code
+//! traps with `Trap::Unsupported`), other architectures (the crate builds only on
 //! x86-64 hosts; generated code uses the System V calling convention
 //! internally), code-size or register-allocation
 //! optimisations beyond the frame-relative fast path.

@@ -345,3 +345,29 @@ fn trusted_code_is_refused_by_the_safe_api() {
         Err(Trap::Unsupported { .. })
     ));
 }
+
+#[test]
+fn bpf_loop_is_refused_with_a_typed_trap() {
+    // The interpreter runs bpf_loop itself; JIT code says it cannot.
+    let prog = ebpf_isa::asm::assemble(
+        "r1 = 3
+         r2 = func pc+4
+         r3 = 0
+         r4 = 0
+         call bpf_loop#181
+         exit
+         r0 = 0
+         exit",
+    )
+    .expect("assembles");
+    let jit = ebpf_jit_x86::Jit::new(&prog, ebpf_jit_x86::JitConfig::hardened()).expect("compiles");
+    let mut rt = ebpf_runtime::Runtime::new();
+    match jit.run(&mut rt, &mut []) {
+        Err(ebpf_runtime::Trap::Unsupported { pc: 5, what }) => {
+            assert!(what.starts_with("bpf_loop"), "{what}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let interp = ebpf_interp::Interpreter::new(&prog).expect("valid");
+    assert_eq!(interp.run(&mut rt, &mut []), Ok(3));
+}

@@ -271,11 +271,6 @@ fn every_fixture_program_loads_with_our_tag() {
 /// here or in [`COMPARED`], so a new fixture forces a decision.
 const NOT_COMPARED: &[(&str, &str)] = &[
     (
-        "tc_loop",
-        "bpf_loop (helper 181) calls back into the program: the runtime has no such helper \
-         and the engines no callbacks",
-    ),
-    (
         "count_open",
         "kprobe: BPF_PROG_TEST_RUN is not supported for kprobes",
     ),
@@ -297,6 +292,7 @@ const COMPARED: &[&str] = &[
     "xdp_lru",
     "xdp_ringbuf",
     "tc_sum",
+    "tc_loop",
     "keep_long",
     "xdp_count",
     "core_len",
