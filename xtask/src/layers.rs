@@ -6,7 +6,7 @@
 //! ```text
 //! layer 0  ebpf-isa
 //! layer 1  ebpf-cfg, ebpf-loader, ebpf-runtime, ebpf-progen     (each: isa)
-//! layer 2  ebpf-verifier (isa, cfg), ebpf-interp (isa, runtime),
+//! layer 2  ebpf-verifier (isa, cfg, progen), ebpf-interp (isa, runtime),
 //!          ebpf-jit-x86 (isa, runtime)
 //! layer 3  ebpf (anything below), ebpf-cli (anything below + ebpf),
 //!          ebpf-kernel (isa, cfg, loader, runtime, interp, verifier, progen),
@@ -79,7 +79,7 @@ pub(crate) const LAYERS: &[Layer] = &[
     Layer {
         name: VERIFIER,
         layer: 2,
-        may_use: &[ISA, CFG],
+        may_use: &[ISA, CFG, "ebpf-progen"],
     },
     Layer {
         name: INTERP,

@@ -1668,44 +1668,63 @@ impl Walker<'_> {
         Ok(Next::Done)
     }
 
+    /// `check_max_stack_depth`: along the call chain with the deepest
+    /// combined stack (at most [`MAX_CALL_FRAMES`] frames), refuse once the
+    /// sum passes 512 bytes. Each (subprogram, depth) pair is computed once,
+    /// so the cost is linear in the call graph, whatever its shape.
     fn check_max_stack_depth(&self) -> Result<(), Refusal> {
-        // Deepest combined stack along call chains: a simple DFS over the
-        // calls each subprogram makes.
-        let prog = self.prog;
         let n = self.subprog_starts.len();
         let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (pc, insn) in prog.iter() {
+        for (pc, insn) in self.prog.iter() {
             if let Insn::Call(CallTarget::Local(off)) = insn {
                 let from = self.subprog_index(pc);
                 let to = self.subprog_index(target(pc, *off));
-                calls[from].push(to);
-            }
-        }
-        fn dfs(
-            w: &Walker<'_>,
-            calls: &[Vec<usize>],
-            sub: usize,
-            depth: u32,
-            frames: u32,
-            pc: usize,
-        ) -> Result<(), Refusal> {
-            let own = w.stack_depth.get(sub).copied().unwrap_or(0);
-            let total = depth.saturating_add(own);
-            if total > 512 {
-                return Err(refuse(
-                    EACCES,
-                    pc,
-                    format!("combined stack size of {frames} calls is {total}. Too large"),
-                ));
-            }
-            for &c in &calls[sub] {
-                if frames < 16 {
-                    dfs(w, calls, c, total, frames.saturating_add(1), pc)?;
+                if let Some(list) = calls.get_mut(from) {
+                    list.push(to);
                 }
             }
-            Ok(())
         }
-        dfs(self, &calls, 0, 0, 1, 0)
+        for list in &mut calls {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let own = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0);
+        // deepest[d][sub]: the largest stack of a chain starting at `sub`
+        // as frame `d + 1`, and the callee it continues with. Filled from
+        // the deepest frame up.
+        let mut deepest: Vec<Vec<(u32, Option<usize>)>> = vec![vec![(0, None); n]; MAX_CALL_FRAMES];
+        for d in (0..MAX_CALL_FRAMES).rev() {
+            for sub in 0..n {
+                let mut best = (0u32, None);
+                if let Some(below) = deepest.get(d.saturating_add(1)) {
+                    for &c in calls.get(sub).into_iter().flatten() {
+                        let v = below.get(c).map_or(0, |x| x.0);
+                        if best.1.is_none() || v > best.0 {
+                            best = (v, Some(c));
+                        }
+                    }
+                }
+                deepest[d][sub] = (own(sub).saturating_add(best.0), best.1);
+            }
+        }
+        // Follow the deepest chain from the main program.
+        let (mut acc, mut cur) = (0u32, Some(0usize));
+        for (d, level) in deepest.iter().enumerate() {
+            let Some(sub) = cur else { break };
+            acc = acc.saturating_add(own(sub));
+            if acc > MAX_STACK as u32 {
+                return Err(refuse(
+                    EACCES,
+                    0,
+                    format!(
+                        "combined stack size of {} calls is {acc}. Too large",
+                        d.saturating_add(1)
+                    ),
+                ));
+            }
+            cur = level.get(sub).and_then(|x| x.1);
+        }
+        Ok(())
     }
 }
 
