@@ -225,3 +225,74 @@ pub fn compile_us(f: &Fixture) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
 }
+
+/// One program verified by the kernel and by us.
+#[derive(Clone, Debug)]
+pub struct VerifyRow {
+    /// Program.
+    pub name: &'static str,
+    /// The kernel's `processed N insns` and `verification time` (µs).
+    pub kernel: Option<(u64, u64)>,
+    /// Ours: processed instructions, total states, and the median wall
+    /// time in µs, or the refusal.
+    pub ours: Result<(u64, u64, f64), String>,
+}
+
+/// Verify `f`'s XDP build with `ebpf-verifier` (and, given a kernel, load
+/// it with `BPF_LOG_STATS` for its counts and time).
+pub fn verify_row(f: &Fixture, kernel: Option<&Kernel>) -> Result<VerifyRow, BenchError> {
+    use ebpf_verifier::LinuxEnv;
+    use ebpf_verifier::platform::{LinuxPlatform, ProgType};
+    let prog = Program::from_bytes(f.xdp_bytecode).map_err(|e| BenchError::Decode {
+        name: f.name,
+        message: e.to_string(),
+    })?;
+    let kernel = match kernel {
+        None => None,
+        Some(k) => {
+            let slots = prog.to_raw();
+            let loaded = k
+                .prog_load(ebpf_kernel::ProgLoad {
+                    prog_type: ebpf_kernel::ProgType::XDP,
+                    insns: &slots,
+                    log_level: ebpf_kernel::LogLevel::LEVEL1 | ebpf_kernel::LogLevel::STATS,
+                    prog_name: f.name,
+                    ..ebpf_kernel::ProgLoad::default()
+                })
+                .map_err(|e| BenchError::Prepare {
+                    name: f.name,
+                    message: format!("kernel: {e}"),
+                })?;
+            loaded
+                .log()
+                .stats()
+                .map(|s| (s.insns_processed, s.verification_time_usec.unwrap_or(0)))
+        }
+    };
+    let platform = LinuxPlatform::new();
+    let env = LinuxEnv::new(&platform, ProgType::XDP, 0, "GPL");
+    let first = ebpf_verifier::check::verify(&prog, &env, &[]);
+    let ours = match first.result {
+        Err(r) => Err(format!("{} {}", r.errno, r.message)),
+        Ok(()) => {
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    let _ = ebpf_verifier::check::verify(&prog, &env, &[]);
+                    start.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            Ok((
+                first.stats.insns_processed,
+                first.stats.total_states,
+                times[times.len() / 2],
+            ))
+        }
+    };
+    Ok(VerifyRow {
+        name: f.name,
+        kernel,
+        ours,
+    })
+}

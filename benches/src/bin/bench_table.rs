@@ -289,6 +289,45 @@ fn engines(opts: &Options) -> Result<(), BenchError> {
         "Peers (ANCHORS.md, another run): geomean ratio to native: kernel JIT 2.07, llvmbpf \
          1.44, uBPF JIT 1.95, rbpf JIT 1.88; call + return: kernel 7.9 ns, llvmbpf 1.05 ns."
     );
+    verifier_table(kernel.as_ref().map(|(k, _)| k))
+}
+
+/// Issue 8's table: our verifier against the kernel's on the XDP builds.
+fn verifier_table(kernel: Option<&ebpf_kernel::Kernel>) -> Result<(), BenchError> {
+    use ebpf_benches::engines::verify_row;
+    println!();
+    println!("Verifier on the XDP builds: processed insns and time, the kernel's and ours");
+    println!();
+    println!(
+        "| program | kernel processed | kernel time (us) | our processed | our states | our time (us) | time ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for f in fixtures()? {
+        let r = verify_row(&f, kernel)?;
+        let (kp, kt) = r.kernel.map_or(("-".to_owned(), f64::NAN), |(p, t)| {
+            (group_int(p), t as f64)
+        });
+        match r.ours {
+            Ok((p, states, t)) => println!(
+                "| {} | {kp} | {} | {} | {} | {:.0} | {:.2} |",
+                r.name,
+                if kt.is_nan() {
+                    "-".to_owned()
+                } else {
+                    format!("{kt:.0}")
+                },
+                group_int(p),
+                group_int(states),
+                t,
+                t / kt
+            ),
+            Err(e) => println!("| {} | {kp} | {kt:.0} | refused: {e} | | | |", r.name),
+        }
+    }
+    println!(
+        "(ours walks every loop iteration like the kernel but has no precision tracking yet, \
+         so it prunes less)"
+    );
     Ok(())
 }
 
