@@ -206,6 +206,21 @@ impl VerifierState {
         &mut self.frames[n]
     }
 
+    /// Every register and every spilled register of every frame
+    /// (`bpf_for_each_reg_in_vstate`).
+    fn for_each_reg(&mut self, mut f: impl FnMut(&mut RegState)) {
+        for frame in &mut self.frames {
+            for r in &mut frame.regs {
+                f(r);
+            }
+            for slot in &mut frame.stack {
+                if slot.is_spill() {
+                    f(&mut slot.spilled);
+                }
+            }
+        }
+    }
+
     fn reg(&self, r: Reg) -> &RegState {
         &self.cur().regs[usize::from(r.num())]
     }
@@ -1033,13 +1048,20 @@ impl Walker<'_> {
                 Ok(Some(RegState::unknown_scalar()))
             }
             RegType::Packet | RegType::PacketMeta => {
+                // `range` counts from the pointer's variable part, which
+                // every pointer of its id shares (`check_packet_access`):
+                // only the fixed offset and the access size are added.
                 let start = i64::from(base.off).saturating_add(i64::from(off));
-                let var_max = if base.var.var_off.is_const() {
-                    0
-                } else {
-                    base.var.umax_value as i64
-                };
-                let end = start.saturating_add(var_max).saturating_add(i64::from(n));
+                if base.var.smin_value < 0 {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "R{r} min value is negative, either use unsigned index or do a if (index >=0) check."
+                        ),
+                    ));
+                }
+                let end = start.saturating_add(i64::from(n));
                 if start < 0 || end > base.range {
                     self.log.push_str(&format!(
                         "invalid access to packet, off={} size={n}, R{r}(id={},off={},r={})\n",
@@ -1281,9 +1303,7 @@ impl Walker<'_> {
         let fall_pc = pc.saturating_add(1);
         // Pointer comparisons.
         if d.ty.is_pointer() || s.ty.is_pointer() {
-            return self.ptr_cond_jump(
-                pc, st, cond, width, dst, d, src_reg, s, taken_pc, fall_pc, pending,
-            );
+            return self.ptr_cond_jump(pc, st, cond, width, d, s, taken_pc, fall_pc, pending);
         }
         match d.var.is_branch_taken(&s.var, cond, width) {
             BranchTaken::Taken => return Ok(Next::Jump(taken_pc)),
@@ -1314,13 +1334,11 @@ impl Walker<'_> {
         if r.ty != RegType::Scalar || r.id == 0 {
             return;
         }
-        for f in &mut st.frames {
-            for reg in &mut f.regs {
-                if reg.ty == RegType::Scalar && reg.id == r.id {
-                    reg.var = r.var;
-                }
+        st.for_each_reg(|reg| {
+            if reg.ty == RegType::Scalar && reg.id == r.id {
+                reg.var = r.var;
             }
-        }
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1330,9 +1348,7 @@ impl Walker<'_> {
         st: &mut VerifierState,
         cond: JmpCond,
         width: Width,
-        dst: Reg,
         d: RegState,
-        src_reg: Option<Reg>,
         s: RegState,
         taken_pc: usize,
         fall_pc: usize,
@@ -1392,27 +1408,20 @@ impl Walker<'_> {
                     _ => None,
                 };
                 let mut other = st.clone();
-                if let Some(taken) = le_on_taken {
-                    // `pkt < end` (strict) proves one byte less than `<=`.
-                    let strict = matches!(
-                        (cond, pkt_is_dst),
-                        (JmpCond::Lt, true)
-                            | (JmpCond::Gt, false)
-                            | (JmpCond::Ge, true)
-                            | (JmpCond::Le, false)
-                    );
-                    let _ = strict;
-                    if pkt.var.var_off.is_const() && pkt.off >= 0 {
-                        let range = i64::from(pkt.off);
-                        let target_st: &mut VerifierState = if taken { &mut other } else { st };
-                        mark_pkt_range(target_st, pkt.id, range);
-                    }
+                // `pkt <= pkt_end` proves `pkt.off` bytes from the start of
+                // every pointer of `pkt`'s id (`find_good_pkt_pointers`;
+                // the strict forms prove at least as much).
+                if let Some(taken) = le_on_taken
+                    && pkt.off >= 0
+                {
+                    let range = i64::from(pkt.off);
+                    let target_st: &mut VerifierState = if taken { &mut other } else { st };
+                    mark_pkt_range(target_st, pkt.id, range);
                 }
                 self.fork(pending, taken_pc, other, pc);
                 return Ok(Next::Jump(fall_pc));
             }
         }
-        let _ = (dst, src_reg);
         // Any other pointer comparison: both ways, nothing learnt.
         let other = st.clone();
         self.fork(pending, taken_pc, other, pc);
@@ -1514,14 +1523,15 @@ impl Walker<'_> {
             }
         }
         if let Some(id) = released {
+            // Every copy of the released pointer, spilled ones included,
+            // becomes an unknown scalar (`mark_reg_invalid` for a loader
+            // that may leak pointers).
             st.refs.retain(|(r, _)| *r != id);
-            for f in &mut st.frames {
-                for reg in &mut f.regs {
-                    if reg.ref_obj_id == id {
-                        *reg = RegState::not_init();
-                    }
+            st.for_each_reg(|reg| {
+                if reg.ref_obj_id == id {
+                    *reg = RegState::unknown_scalar();
                 }
-            }
+            });
         }
         // r1..r5 are clobbered, r0 is the result.
         for i in 1..=5 {
@@ -1947,33 +1957,29 @@ fn stack_const(st: &VerifierState, r: &RegState, size: u32) -> Option<u64> {
 }
 
 fn mark_null(st: &mut VerifierState, id: u32, is_null: bool) {
-    for f in &mut st.frames {
-        for r in &mut f.regs {
-            if r.id == id && r.maybe_null() {
-                if is_null {
-                    *r = RegState::known_scalar(0);
-                } else {
-                    r.flags = r.flags.without(TypeFlags::MAYBE_NULL);
-                    if r.ref_obj_id == 0 {
-                        r.id = 0;
-                    }
+    st.for_each_reg(|r| {
+        if r.id == id && r.maybe_null() {
+            if is_null {
+                *r = RegState::known_scalar(0);
+            } else {
+                r.flags = r.flags.without(TypeFlags::MAYBE_NULL);
+                if r.ref_obj_id == 0 {
+                    r.id = 0;
                 }
             }
         }
-    }
+    });
     if is_null {
         st.refs.retain(|(r, _)| *r != id);
     }
 }
 
 fn mark_pkt_range(st: &mut VerifierState, id: u32, range: i64) {
-    for f in &mut st.frames {
-        for r in &mut f.regs {
-            if r.ty == RegType::Packet && r.id == id && r.range < range {
-                r.range = range;
-            }
+    st.for_each_reg(|r| {
+        if r.ty == RegType::Packet && r.id == id && r.range < range {
+            r.range = range;
         }
-    }
+    });
 }
 
 fn swap_const(insn: &Insn, v: u64) -> u64 {
