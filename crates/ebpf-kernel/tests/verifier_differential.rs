@@ -11,9 +11,11 @@
 
 use std::io::Write as _;
 
-use ebpf_isa::RawInsn;
-use ebpf_kernel::{Kernel, LogLevel, MapCreate, MapFd, MapType, ProgLoad, ProgType, probe_or_skip};
-use ebpf_progen::{GenConfig, GenProgType, Generated, generate};
+mod common;
+
+use common::{kernel_type, kernel_verdict};
+use ebpf_kernel::probe_or_skip;
+use ebpf_progen::{GenConfig, Generated, generate};
 use ebpf_verifier::LinuxEnv;
 use ebpf_verifier::check::verify;
 use ebpf_verifier::platform::{LinuxPlatform, ProgType as VProgType};
@@ -23,47 +25,6 @@ use ebpf_verifier::state::MapMeta;
 const PROGRAMS: u64 = 800;
 /// Same verdict and error line on at least this many per thousand.
 const AGREEMENT_FLOOR_PER_MILLE: u64 = 990;
-
-/// The kernel's verdict and, when it accepts, its `processed N insns`.
-fn kernel_verdict(k: &Kernel, g: &Generated) -> Result<u64, String> {
-    let maps: Vec<MapFd> = g
-        .maps
-        .iter()
-        .map(|m| {
-            k.map_create(MapCreate {
-                map_type: MapType(m.map_type),
-                key_size: m.key_size,
-                value_size: m.value_size,
-                max_entries: m.max_entries,
-                ..MapCreate::default()
-            })
-            .expect("map_create")
-        })
-        .collect();
-    let mut raw: Vec<RawInsn> = g.program.to_raw();
-    for s in &mut raw {
-        if s.code == 0x18 && s.src == 5 {
-            let idx = usize::try_from(s.imm).expect("map index");
-            s.src = 1;
-            s.imm = maps[idx].imm();
-        }
-    }
-    k.prog_load(ProgLoad {
-        prog_type: kernel_type(g),
-        insns: &raw,
-        log_level: LogLevel::LEVEL1,
-        ..ProgLoad::default()
-    })
-    .map(|p| p.log().stats().map_or(0, |s| s.insns_processed))
-    .map_err(|e| e.error_line().unwrap_or("(no error line)").to_owned())
-}
-
-fn kernel_type(g: &Generated) -> ProgType {
-    match g.prog_type {
-        GenProgType::SocketFilter => ProgType::SOCKET_FILTER,
-        GenProgType::Xdp => ProgType::XDP,
-    }
-}
 
 /// Our verdict and, when we accept, our `processed N insns`.
 fn our_verdict(platform: &LinuxPlatform, g: &Generated) -> Result<u64, String> {
