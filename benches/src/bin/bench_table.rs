@@ -325,8 +325,8 @@ fn verifier_table(kernel: Option<&ebpf_kernel::Kernel>) -> Result<(), BenchError
         }
     }
     println!(
-        "(ours walks every loop iteration like the kernel but has no precision tracking yet, \
-         so it prunes less)"
+        "(ours walks every loop iteration like the kernel; its precision tracking does not yet follow \
+         values across bpf-to-bpf calls or through the stack in every case, so it prunes less)"
     );
     Ok(())
 }

@@ -179,6 +179,21 @@ struct VerifierState {
     /// The checkpoint this path last passed (`parent`), whose branch count
     /// this path holds.
     parent: Option<usize>,
+    /// The instructions walked since `parent` (`jmp_history`, here every
+    /// instruction), with what backtracking needs to know of each.
+    history: Vec<(usize, Hist)>,
+}
+
+/// What precision backtracking needs to know of a walked instruction.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Hist {
+    /// Nothing beyond the instruction.
+    Plain,
+    /// A conditional jump: the registers linked (same scalar id) with its
+    /// operands when it was walked.
+    Linked(u16),
+    /// A load, store or atomic through a stack pointer: its frame and slot.
+    Stack { frame: u32, spi: u32 },
 }
 
 /// A state stored at a prune point (`struct bpf_verifier_state_list`).
@@ -191,6 +206,8 @@ struct Checkpoint {
     /// for the kernel's eviction heuristic.
     hits: u32,
     misses: u32,
+    /// Every scalar of it (and of its ancestors) is precise already.
+    all_precise: bool,
 }
 
 impl VerifierState {
@@ -214,7 +231,7 @@ impl VerifierState {
                 f(r);
             }
             for slot in &mut frame.stack {
-                if slot.is_spill() {
+                if slot.has_spill() {
                     f(&mut slot.spilled);
                 }
             }
@@ -340,6 +357,7 @@ impl Walker<'_> {
                 frames: vec![entry],
                 refs: Vec::new(),
                 parent: None,
+                history: Vec::new(),
             },
             None,
         )];
@@ -416,6 +434,85 @@ impl Walker<'_> {
         }
     }
 
+    /// `mark_chain_precision`: the scalars in `regs` and `slots` (of the
+    /// only frame) decided something; mark them precise here and, walking
+    /// the instruction history back through every checkpoint of this path,
+    /// whatever they were computed from. Where the walk cannot follow,
+    /// every scalar of the path is marked (sound, prunes less).
+    ///
+    /// `current`: called while walking the last instruction of the history
+    /// (a decision it makes), whose own entry is then skipped.
+    fn mark_precise(&mut self, st: &mut VerifierState, regs: u16, slots: u64, current: bool) {
+        if regs == 0 && slots == 0 {
+            return;
+        }
+        let depth = st.frames.len();
+        let frame = u32::try_from(depth.saturating_sub(1)).unwrap_or(u32::MAX);
+        let (mut r, mut sl) = (regs, slots);
+        set_precise(st, &mut r, &mut sl);
+        let len = st.history.len();
+        let hist = if current {
+            &st.history[..len.saturating_sub(1)]
+        } else {
+            &st.history[..]
+        };
+        if !backtrack(self.prog, hist, frame, &mut r, &mut sl) {
+            return self.mark_all_precise(st);
+        }
+        let mut parent = st.parent;
+        while let Some(p) = parent {
+            if r == 0 && sl == 0 {
+                return;
+            }
+            let Some(c) = self.checkpoints.get_mut(p) else {
+                return;
+            };
+            if c.state.frames.len() != depth {
+                return self.mark_all_precise(st);
+            }
+            set_precise(&mut c.state, &mut r, &mut sl);
+            let ok = backtrack(self.prog, &c.state.history, frame, &mut r, &mut sl);
+            parent = c.state.parent;
+            if !ok {
+                return self.mark_all_precise(st);
+            }
+        }
+    }
+
+    /// Every scalar of `st` and of every checkpoint it descends from
+    /// becomes precise.
+    fn mark_all_precise(&mut self, st: &mut VerifierState) {
+        let all = |s: &mut VerifierState| {
+            s.for_each_reg(|r| {
+                if r.ty == RegType::Scalar {
+                    r.precise = true;
+                }
+            });
+        };
+        all(st);
+        let mut parent = st.parent;
+        while let Some(p) = parent {
+            let Some(c) = self.checkpoints.get_mut(p) else {
+                return;
+            };
+            // Its ancestors were all marked when it was.
+            if c.all_precise {
+                return;
+            }
+            c.all_precise = true;
+            all(&mut c.state);
+            parent = c.state.parent;
+        }
+    }
+
+    /// Mark register `r` of the innermost frame precise (a decision
+    /// depended on it).
+    fn precise_reg(&mut self, st: &mut VerifierState, r: Reg) {
+        if st.reg(r).ty == RegType::Scalar {
+            self.mark_precise(st, 1 << r.num(), 0, true);
+        }
+    }
+
     /// `is_state_visited`: prune the path when a finished checkpoint at
     /// `pc` covers it, refuse an infinite loop when an unfinished one on
     /// this path equals it, and store a new checkpoint when the kernel's
@@ -428,13 +525,21 @@ impl Walker<'_> {
                 continue;
             };
             if c.branches == 0 {
-                if states_equal(&c.state, st) {
+                if states_equal(&c.state, st, false) {
+                    // What the old state's safety rested on, this path now
+                    // rests on too (`propagate_precision`).
+                    let (regs, slots, single) = precise_marks(&c.state);
                     if let Some(c) = self.checkpoints.get_mut(id) {
                         c.hits = c.hits.saturating_add(1);
                     }
+                    if single {
+                        self.mark_precise(st, regs, slots, false);
+                    } else {
+                        self.mark_all_precise(st);
+                    }
                     return Ok(Visited::Prune);
                 }
-            } else if self.is_ancestor(id, st.parent) && states_equal(&c.state, st) {
+            } else if self.is_ancestor(id, st.parent) && states_equal(&c.state, st, true) {
                 let cur = st.cur().display(self.maps).to_string();
                 let old = c.state.cur().display(self.maps).to_string();
                 self.log
@@ -472,7 +577,9 @@ impl Walker<'_> {
                 branches: 1,
                 hits: 0,
                 misses: 0,
+                all_precise: false,
             });
+            st.history.clear();
             if let Some(list) = self.at.get_mut(pc) {
                 list.push(idx);
                 let len = list.len() as u64;
@@ -541,6 +648,8 @@ impl Walker<'_> {
             ) {
                 self.jmps_processed = self.jmps_processed.saturating_add(1);
             }
+            let aux = hist_of(&insn, &st);
+            st.history.push((pc, aux));
             match self.step(pc, &insn, &mut st, pending)? {
                 Next::Fall => {
                     let len = if matches!(insn, Insn::LdImm64 { .. }) {
@@ -840,6 +949,16 @@ impl Walker<'_> {
                 *st.reg_mut(dst) = out;
             }
             (dt, st_ty) if dt.is_pointer() || st_ty.is_pointer() => {
+                // The scalar operand becomes part of a pointer: its value
+                // matters from now on.
+                if let Operand::Reg(x) = src
+                    && s.ty == RegType::Scalar
+                {
+                    self.precise_reg(st, x);
+                }
+                if d.ty == RegType::Scalar {
+                    self.precise_reg(st, dst);
+                }
                 let out = self.ptr_alu(pc, op, width, dst, d, s, name)?;
                 *st.reg_mut(dst) = out;
             }
@@ -1216,11 +1335,13 @@ impl Walker<'_> {
                     slot.spilled = value;
                     return Ok(None);
                 }
+                // A narrow store: any spill in the slots it touches is no
+                // longer a register, its bytes become data
+                // (`scrub_spilled_slot`).
                 for a in fixed..end {
                     let (spi, _) = slot_of(a);
                     let s2 = frame.slot_mut(spi);
-                    if s2.is_spill() {
-                        // Overwriting part of a spill: the rest is data.
+                    if s2.has_spill() {
                         for t in &mut s2.types {
                             if *t == SlotType::Spill {
                                 *t = SlotType::Misc;
@@ -1228,8 +1349,12 @@ impl Walker<'_> {
                         }
                     }
                 }
-                if imm && is_const && !zero {
-                    // A narrow constant store is a narrow spill.
+                if value.ty != RegType::Scalar {
+                    return Err(refuse(EACCES, pc, "invalid size of register spill"));
+                }
+                // A scalar stored at the start of a slot is a narrow spill
+                // (`save_register_state` with its size), whatever its value.
+                if fixed.rem_euclid(REG_SIZE as i32) == 0 {
                     let (spi, _) = slot_of(fixed);
                     let slot = frame.slot_mut(spi);
                     for a in fixed..end {
@@ -1243,7 +1368,7 @@ impl Walker<'_> {
                     frame.slot_mut(spi).types[j] =
                         if zero { SlotType::Zero } else { SlotType::Misc };
                 }
-                let _ = imm;
+                let _ = (imm, is_const);
                 Ok(None)
             }
             Access::Read => {
@@ -1305,7 +1430,15 @@ impl Walker<'_> {
         if d.ty.is_pointer() || s.ty.is_pointer() {
             return self.ptr_cond_jump(pc, st, cond, width, d, s, taken_pc, fall_pc, pending);
         }
-        match d.var.is_branch_taken(&s.var, cond, width) {
+        let decided = d.var.is_branch_taken(&s.var, cond, width);
+        if decided != BranchTaken::Unknown {
+            // Only one way is walked: the operands' values decided it.
+            self.precise_reg(st, dst);
+            if let Some(r) = src_reg {
+                self.precise_reg(st, r);
+            }
+        }
+        match decided {
             BranchTaken::Taken => return Ok(Next::Jump(taken_pc)),
             BranchTaken::NotTaken => return Ok(Next::Jump(fall_pc)),
             BranchTaken::Unknown => {}
@@ -1436,6 +1569,7 @@ impl Walker<'_> {
         let mut map: Option<u32> = None;
         let mut alloc_size = 0u32;
         let mut const_key: Option<u64> = None;
+        let mut key_ptr: Option<(RegState, u32)> = None;
         let mut released: Option<u32> = None;
         for (regno, arg) in (1usize..).zip(proto.args.iter()) {
             let reg_id = Reg::new(regno as u8).unwrap_or(Reg::R1);
@@ -1470,6 +1604,7 @@ impl Walker<'_> {
                     self.check_helper_mem(pc, st, regno, r, size)?;
                     if *arg == ArgType::MapKey {
                         const_key = stack_const(st, &r, size);
+                        key_ptr = Some((r, size));
                     }
                 }
                 ArgType::MemRead => {
@@ -1477,6 +1612,7 @@ impl Walker<'_> {
                     let next = regno.saturating_add(1);
                     let size_reg = Reg::new(next as u8).unwrap_or(Reg::R2);
                     let sz = self.read(st, pc, size_reg)?;
+                    self.precise_reg(st, size_reg);
                     let size_arg = proto.args.get(regno).copied();
                     if sz.var.umin_value == 0 && size_arg == Some(ArgType::ConstSize) {
                         return Err(refuse(
@@ -1495,6 +1631,7 @@ impl Walker<'_> {
                     if r.ty != RegType::Scalar {
                         return Err(expect("scalar"));
                     }
+                    self.precise_reg(st, reg_id);
                     if *arg == ArgType::ConstAllocSizeOrZero {
                         if !r.var.var_off.is_const() {
                             return Err(refuse(
@@ -1561,7 +1698,27 @@ impl Walker<'_> {
                 let in_array = meta.is_some_and(|m| {
                     m.map_type == 2 && const_key.is_some_and(|k| k < u64::from(m.max_entries))
                 });
-                if !in_array {
+                if in_array {
+                    // The key's value decided that the lookup cannot fail.
+                    let innermost = u32::try_from(st.frames.len().saturating_sub(1)).unwrap_or(0);
+                    match key_ptr {
+                        Some((k, size)) if k.frameno == innermost => {
+                            let lo = i64::from(k.off);
+                            let hi = lo.saturating_add(i64::from(size));
+                            let mut slots = 0u64;
+                            for a in lo..hi {
+                                if (STACK_BOTTOM..0).contains(&a) {
+                                    let spi = slot_of(a as i32).0;
+                                    if spi < 64 {
+                                        slots |= 1 << spi;
+                                    }
+                                }
+                            }
+                            self.mark_precise(st, 0, slots, true);
+                        }
+                        _ => self.mark_all_precise(st),
+                    }
+                } else {
                     r.flags = TypeFlags::MAYBE_NULL;
                     r.id = self.new_id();
                 }
@@ -1654,6 +1811,7 @@ impl Walker<'_> {
             ));
         }
         if let Some((lo, hi)) = self.env.return_range() {
+            self.precise_reg(st, Reg::R0);
             if r0.ty != RegType::Scalar {
                 return Err(refuse(
                     EINVAL,
@@ -1751,7 +1909,7 @@ enum Visited {
 /// by slot, with ids mapped consistently). All scalars count as precise
 /// (there is no precision tracking yet), which is sound and prunes less
 /// than the kernel.
-fn states_equal(old: &VerifierState, cur: &VerifierState) -> bool {
+fn states_equal(old: &VerifierState, cur: &VerifierState, exact: bool) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }
@@ -1766,11 +1924,11 @@ fn states_equal(old: &VerifierState, cur: &VerifierState) -> bool {
             return false;
         }
         for (ro, rc) in fo.regs.iter().zip(&fc.regs) {
-            if !regsafe(ro, rc, &mut ids) {
+            if !regsafe(ro, rc, &mut ids, exact) {
                 return false;
             }
         }
-        if !stacksafe(fo, fc, &mut ids) {
+        if !stacksafe(fo, fc, &mut ids, exact) {
             return false;
         }
     }
@@ -1809,7 +1967,7 @@ fn scalar_within(o: &ScalarBounds, c: &ScalarBounds) -> bool {
 }
 
 /// `regsafe`.
-fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>) -> bool {
+fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>, exact: bool) -> bool {
     if o.ty == RegType::NotInit {
         // The old path never read it (it would have failed).
         return true;
@@ -1818,6 +1976,9 @@ fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>) -> bool {
         return false;
     }
     match o.ty {
+        // A scalar no decision depended on is any scalar (precision
+        // tracking marks the others), except when looking for a loop.
+        RegType::Scalar if !exact && !o.precise => true,
         RegType::Scalar => {
             scalar_within(&o.var, &c.var) && (o.id == 0 || check_ids(o.id, c.id, ids))
         }
@@ -1840,7 +2001,7 @@ fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>) -> bool {
 }
 
 /// `stacksafe`.
-fn stacksafe(o: &FuncState, c: &FuncState, ids: &mut Vec<(u32, u32)>) -> bool {
+fn stacksafe(o: &FuncState, c: &FuncState, ids: &mut Vec<(u32, u32)>, exact: bool) -> bool {
     for (i, so) in o.stack.iter().enumerate() {
         let sc = c.stack.get(i).copied().unwrap_or_default();
         for j in 0..REG_SIZE {
@@ -1873,7 +2034,7 @@ fn stacksafe(o: &FuncState, c: &FuncState, ids: &mut Vec<(u32, u32)>) -> bool {
                 }
             }
         }
-        if so.is_spill() && !regsafe(&so.spilled, &sc.spilled, ids) {
+        if so.has_spill() && !regsafe(&so.spilled, &sc.spilled, ids, exact) {
             return false;
         }
     }
@@ -1980,6 +2141,220 @@ fn mark_pkt_range(st: &mut VerifierState, id: u32, range: i64) {
             r.range = range;
         }
     });
+}
+
+/// What backtracking will need to know of `insn`, walked in `st`.
+fn hist_of(insn: &Insn, st: &VerifierState) -> Hist {
+    let stack_slot = |base: Reg, off: i16| {
+        let b = st.reg(base);
+        if b.ty != RegType::Stack || !b.var.var_off.is_const() {
+            return Hist::Plain;
+        }
+        let a = i64::from(b.off).saturating_add(i64::from(off));
+        if !(STACK_BOTTOM..0).contains(&a) {
+            return Hist::Plain;
+        }
+        Hist::Stack {
+            frame: b.frameno,
+            spi: slot_of(a as i32).0 as u32,
+        }
+    };
+    match *insn {
+        Insn::Load { src, off, .. } | Insn::LoadSx { src, off, .. } => stack_slot(src, off),
+        Insn::Store { dst, off, .. } | Insn::Atomic { dst, off, .. } => stack_slot(dst, off),
+        Insn::Jump { dst, src, .. } => {
+            let mut ids = vec![st.reg(dst).id];
+            if let Operand::Reg(r) = src {
+                ids.push(st.reg(r).id);
+            }
+            let mut mask = 0u16;
+            for (i, r) in st.cur().regs.iter().enumerate() {
+                if r.ty == RegType::Scalar && r.id != 0 && ids.contains(&r.id) {
+                    mask |= 1 << i;
+                }
+            }
+            Hist::Linked(mask)
+        }
+        _ => Hist::Plain,
+    }
+}
+
+/// The registers and stack slots a state holds precise (innermost frame),
+/// and whether no scalar of an outer frame is precise (otherwise callers
+/// mark everything).
+fn precise_marks(st: &VerifierState) -> (u16, u64, bool) {
+    let (mut regs, mut slots) = (0u16, 0u64);
+    for (i, r) in st.cur().regs.iter().enumerate() {
+        if r.ty == RegType::Scalar && r.precise {
+            regs |= 1 << i;
+        }
+    }
+    for (i, slot) in st.cur().stack.iter().enumerate().take(64) {
+        if slot.has_spill() && slot.spilled.ty == RegType::Scalar && slot.spilled.precise {
+            slots |= 1 << i;
+        }
+    }
+    let outer = st.frames.len().saturating_sub(1);
+    let outer_precise = st.frames.iter().take(outer).any(|f| {
+        f.regs.iter().any(|r| r.ty == RegType::Scalar && r.precise)
+            || f.stack.iter().any(|s| s.has_spill() && s.spilled.precise)
+    });
+    (regs, slots, !outer_precise)
+}
+
+/// Set `precise` on the scalars of the innermost frame named by `regs`
+/// and `slots`, and drop from them the ones that already were: their
+/// history was followed when they were marked (so the walk up stops
+/// there, as the kernel's does).
+fn set_precise(st: &mut VerifierState, regs: &mut u16, slots: &mut u64) {
+    let f = st.cur_mut();
+    for (i, r) in f.regs.iter_mut().enumerate() {
+        if *regs & (1 << i) != 0 && r.ty == RegType::Scalar {
+            if r.precise {
+                *regs &= !(1 << i);
+            }
+            r.precise = true;
+        }
+    }
+    for (i, slot) in f.stack.iter_mut().enumerate().take(64) {
+        if *slots & (1 << i) != 0 && slot.has_spill() && slot.spilled.ty == RegType::Scalar {
+            if slot.spilled.precise {
+                *slots &= !(1 << i);
+            }
+            slot.spilled.precise = true;
+        }
+    }
+}
+
+/// Walk `hist` backwards from its end, moving the demand for precise
+/// values (`regs`, `slots`) from what each instruction defined to what it
+/// used (`backtrack_insn`). `false`: an instruction this cannot follow (a
+/// call, another frame's stack, a narrow spill), so the caller marks
+/// everything.
+fn backtrack(
+    prog: &Program,
+    hist: &[(usize, Hist)],
+    frame: u32,
+    regs: &mut u16,
+    slots: &mut u64,
+) -> bool {
+    const ARGS: u16 = 0b11_1110;
+    let bit = |r: Reg| 1u16 << r.num();
+    for &(pc, aux) in hist.iter().rev() {
+        if *regs == 0 && *slots == 0 {
+            return true;
+        }
+        let Some(insn) = prog.insns().get(pc) else {
+            return false;
+        };
+        match *insn {
+            Insn::Alu {
+                op: AluOp::Mov,
+                dst,
+                src,
+                ..
+            } => {
+                if *regs & bit(dst) != 0 {
+                    *regs &= !bit(dst);
+                    if let Operand::Reg(x) = src {
+                        *regs |= bit(x);
+                    }
+                }
+            }
+            Insn::Alu {
+                dst,
+                src: Operand::Reg(x),
+                ..
+            } => {
+                if *regs & bit(dst) != 0 {
+                    *regs |= bit(x);
+                }
+            }
+            Insn::Alu { .. } | Insn::Neg { .. } | Insn::Endian { .. } => {}
+            Insn::MovSx { dst, src, .. } => {
+                if *regs & bit(dst) != 0 {
+                    *regs &= !bit(dst);
+                    *regs |= bit(src);
+                }
+            }
+            Insn::LdImm64 { dst, .. } => *regs &= !bit(dst),
+            Insn::LdImm64Tail => {}
+            Insn::Load { dst, size, .. } | Insn::LoadSx { dst, size, .. } => {
+                if *regs & bit(dst) != 0 {
+                    *regs &= !bit(dst);
+                    match aux {
+                        Hist::Stack { frame: f, spi }
+                            if f == frame && size == Size::DW && spi < 64 =>
+                        {
+                            *slots |= 1 << spi;
+                        }
+                        Hist::Stack { .. } => return false,
+                        // Loaded from map, packet or context memory.
+                        _ => {}
+                    }
+                }
+            }
+            Insn::Store { size, src, .. } => {
+                if let Hist::Stack { frame: f, spi } = aux
+                    && spi < 64
+                    && *slots & (1 << spi) != 0
+                {
+                    if f != frame || size != Size::DW {
+                        return false;
+                    }
+                    *slots &= !(1 << spi);
+                    if let Operand::Reg(x) = src {
+                        *regs |= bit(x);
+                    }
+                }
+            }
+            Insn::Atomic { src, .. } => {
+                if let Hist::Stack { spi, .. } = aux
+                    && spi < 64
+                    && *slots & (1 << spi) != 0
+                {
+                    return false;
+                }
+                if *regs & (bit(src) | 1) != 0 {
+                    return false;
+                }
+            }
+            Insn::Jump { dst, src, .. } => {
+                let mut m = bit(dst);
+                if let Operand::Reg(x) = src {
+                    m |= bit(x);
+                }
+                if let Hist::Linked(l) = aux {
+                    m |= l;
+                }
+                if *regs & m != 0 {
+                    *regs |= m;
+                }
+            }
+            Insn::Ja { .. } | Insn::Gotol { .. } | Insn::MayGoto { .. } => {}
+            Insn::Call(CallTarget::Helper(_)) | Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+                // r0 is the helper's (or the packet's); nothing else may be
+                // asked for across it.
+                if *regs & ARGS != 0 || *slots != 0 {
+                    return false;
+                }
+                *regs &= !1;
+            }
+            // Walking back, a call met before any exit is the one that
+            // entered this frame: its r1-r5 were the caller's, everything
+            // else was unset. Demands on the arguments or the stack cannot
+            // be followed into the caller here.
+            Insn::Call(CallTarget::Local(_)) => {
+                if *regs & ARGS != 0 || *slots != 0 {
+                    return false;
+                }
+                *regs = 0;
+                return true;
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn swap_const(insn: &Insn, v: u64) -> u64 {

@@ -39,9 +39,16 @@
 //! (kept true by `ebpf-kernel`'s `verifier_corpus` test); `tests/corpus.rs`
 //! requires our verdict and error line to equal the kernel's on all 77.
 //!
-//! Not yet: state pruning and precision tracking (so long loops cost what
-//! the kernel's 1M-instruction walk costs), the level-2 log's exact layout,
-//! unprivileged rules, callbacks, iterators, kfuncs, BTF-typed pointers.
+//! Pruning treats a scalar as any scalar unless a decision depended on it:
+//! precision tracking (`mark_chain_precision`) backtracks through each
+//! path's instruction history and its checkpoints, marking what a decided
+//! branch, a pointer offset, a helper size, a constant map key or a
+//! checked return value was computed from; where it cannot follow (a call
+//! argument, another frame's stack, a narrow spill), it marks every scalar
+//! of the path, which is sound and prunes less.
+//!
+//! Not yet: liveness, the level-2 log's exact layout, unprivileged rules,
+//! callbacks, iterators, kfuncs, BTF-typed pointers.
 //!
 //! ```
 //! use ebpf_isa::{AluOp, JmpCond, Width};

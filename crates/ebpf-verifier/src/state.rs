@@ -394,6 +394,13 @@ impl StackSlot {
         self.types.iter().any(|t| *t != SlotType::Invalid)
     }
 
+    /// Whether any byte holds part of a spilled register (then
+    /// [`StackSlot::spilled`] is meaningful).
+    #[must_use]
+    pub fn has_spill(&self) -> bool {
+        self.types.contains(&SlotType::Spill)
+    }
+
     /// Whether the whole slot holds a spilled register (`is_spilled_reg`:
     /// the last byte is `STACK_SPILL`).
     #[must_use]
