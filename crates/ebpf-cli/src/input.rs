@@ -92,8 +92,12 @@ pub(crate) struct Input {
     /// For ELF input: the selected program's name and its number of CO-RE
     /// relocations (which are not applied).
     pub(crate) core_relos: Option<(String, usize)>,
-    /// For ELF input: the selected program's type (`enum bpf_prog_type`).
+    /// For ELF input: the selected program's type (`enum bpf_prog_type`);
+    /// `None` for a function that is not a program (a `.text` function).
     pub(crate) prog_type: Option<u32>,
+    /// For ELF input: the program's source-line records (empty without
+    /// `.BTF.ext`, and for functions that are not programs).
+    pub(crate) line_info: Vec<ebpf_loader::LineInfo>,
 }
 
 impl Input {
@@ -130,15 +134,31 @@ pub(crate) fn read_input(
     })?;
     if crate::object::is_elf(&bytes) {
         let obj = crate::object::parse(path, &bytes)?;
+        // Any function can be an entry point (as libbpf-based tools
+        // allow): a `.text` function when no program has the name.
+        if let Some(name) = program
+            && obj.program(name).is_none()
+            && let Some(f) = obj.function(name)
+        {
+            return Ok(Input {
+                program: f.program.clone(),
+                object: Some(obj),
+                core_relos: None,
+                prog_type: None,
+                line_info: Vec::new(),
+            });
+        }
         let selected = crate::object::select(&obj, path, program)?;
         let program = selected.program.clone();
         let core_relos = Some((selected.name.clone(), selected.core_relos));
         let prog_type = Some(selected.prog_type.0);
+        let line_info = selected.line_info.clone();
         return Ok(Input {
             program,
             object: Some(obj),
             core_relos,
             prog_type,
+            line_info,
         });
     }
     decode(path, &bytes, syntax).map(|program| Input {
@@ -146,6 +166,7 @@ pub(crate) fn read_input(
         object: None,
         core_relos: None,
         prog_type: None,
+        line_info: Vec::new(),
     })
 }
 

@@ -5,7 +5,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use ebpf_verifier::LinuxEnv;
-use ebpf_verifier::check::verify as check_program;
+use ebpf_verifier::check::{LOG_LEVEL1, LOG_LEVEL2, LOG_STATS, VerifierConfig, verify_with};
+use ebpf_verifier::diag::diagnose_with_log;
 use ebpf_verifier::platform::{LinuxPlatform, ProgType};
 use ebpf_verifier::state::MapMeta;
 
@@ -16,20 +17,31 @@ use crate::input::{Syntax, read_input};
 pub(crate) struct VerifyArgs {
     /// Program: raw bytecode, assembly or an ELF object.
     prog: PathBuf,
-    /// For an ELF object: the program (entry symbol name).
+    /// For an ELF object: the program, by its entry symbol's name; any
+    /// function (`.text` ones too) can be verified as an entry point.
     #[arg(long)]
     program: Option<String>,
-    /// Program type for bytecode or assembly (`socket_filter`, `xdp`,
-    /// `sched_cls`, `kprobe`, ...); an ELF program's comes from its section.
-    #[arg(long = "type", default_value = "socket_filter")]
-    prog_type: String,
+    /// Program type, as bpftool spells it (`socket_filter`, `xdp`,
+    /// `sched_cls`, `kprobe`, `tracepoint`, `raw_tracepoint`, ...): for
+    /// bytecode, assembly and functions whose section names none; it
+    /// overrides an ELF program's section. Default: `socket_filter`.
+    #[arg(long = "type")]
+    prog_type: Option<String>,
     /// License for bytecode or assembly (GPL-only helpers need a GPL
     /// compatible one); an ELF object's comes from its `license` section.
     #[arg(long, default_value = "GPL")]
     license: String,
-    /// Print the whole log, not just the verdict and error.
-    #[arg(long)]
+    /// Print the verifier log, as the kernel's at this level: 1, the path
+    /// to the verdict; 2, every path with its states.
+    #[arg(long = "log-level", value_parser = clap::value_parser!(u32).range(0..=2), default_value_t = 0)]
+    log_level: u32,
+    /// Same as `--log-level 2`.
+    #[arg(long, hide = true)]
     log: bool,
+    /// Add `verification time N usec` and `stack depth N` to the log (as
+    /// the kernel's `BPF_LOG_STATS`) and print the counts.
+    #[arg(long)]
+    stats: bool,
     /// Input syntax.
     #[arg(long, value_enum, default_value = "auto")]
     syntax: Syntax,
@@ -62,24 +74,65 @@ pub(crate) fn map_metas(obj: &ebpf_loader::Object) -> Vec<MapMeta> {
     out
 }
 
+/// The source line of slot `insn` (the last record at or before it), as
+/// `file:line: text`.
+fn source_line(lines: &[ebpf_loader::LineInfo], insn: usize) -> Option<String> {
+    let l = lines.iter().take_while(|l| l.insn_idx <= insn).last()?;
+    Some(format!(
+        "{}:{}: {}",
+        l.file,
+        l.line,
+        l.source_line_text.trim()
+    ))
+}
+
 /// `ebpf verify PROG`.
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = read_input(&args.prog, args.syntax, args.program.as_deref())?;
+    let named = match &args.prog_type {
+        Some(name) => Some(
+            ProgType::from_name(name)
+                .ok_or_else(|| format!("--type: unknown program type `{name}`"))?,
+        ),
+        None => None,
+    };
+    let fallback = ProgType::from_name("socket_filter").unwrap_or(ProgType(1));
     let (prog_type, license, maps) = match &loaded.object {
         Some(obj) => {
-            let t = ProgType(loaded.prog_type.unwrap_or(0));
+            let section = loaded.prog_type.map(ProgType).filter(|t| t.0 != 0);
+            let t = named.or(section).unwrap_or(fallback);
             (t, obj.license.clone().unwrap_or_default(), map_metas(obj))
         }
-        None => {
-            let t = ProgType::from_name(&args.prog_type)
-                .ok_or_else(|| format!("--type: unknown program type `{}`", args.prog_type))?;
-            (t, args.license.clone(), Vec::new())
-        }
+        None => (named.unwrap_or(fallback), args.license.clone(), Vec::new()),
     };
     let platform = LinuxPlatform::new();
     let env = LinuxEnv::new(&platform, prog_type, 0, &license);
-    let out = check_program(&loaded.program, &env, &maps);
+    let level = if args.log { 2 } else { args.log_level };
+    let mut log_level = match level {
+        1 => LOG_LEVEL1,
+        2 => LOG_LEVEL2,
+        _ => 0,
+    };
+    if args.stats {
+        log_level |= LOG_STATS;
+    }
+    // The hints read the log's detail lines: always keep one.
+    let config = VerifierConfig {
+        log_level: log_level | LOG_LEVEL1,
+    };
+    let out = verify_with(&loaded.program, &env, &maps, &config);
     let s = out.stats;
+    let diagnosis = out
+        .result
+        .as_ref()
+        .err()
+        .map(|r| diagnose_with_log(&r.message, &out.log));
+    let source = out
+        .result
+        .as_ref()
+        .err()
+        .and_then(|r| r.insn)
+        .and_then(|i| source_line(&loaded.line_info, i));
     let mut stdout = std::io::stdout().lock();
     if args.json {
         let (verdict, errno, message, insn) = match &out.result {
@@ -96,29 +149,56 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
                 r.insn.map_or_else(|| "null".to_owned(), |i| i.to_string()),
             ),
         };
+        let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), crate::run::json_str);
+        let log = if log_level & (LOG_LEVEL1 | LOG_LEVEL2) != 0 {
+            format!(",\"log\":{}", crate::run::json_str(&out.log))
+        } else {
+            String::new()
+        };
         writeln!(
             stdout,
-            "{{\"verdict\":\"{verdict}\",\"errno\":{},\"message\":{},\"insn\":{insn},\
-             \"processed_insns\":{},\"total_states\":{},\"peak_states\":{}}}",
+            "{{\"verdict\":\"{verdict}\",\"code\":{},\"errno\":{},\"message\":{},\"insn\":{insn},\
+             \"source\":{},\"hint\":{},\"processed_insns\":{},\"total_states\":{},\
+             \"peak_states\":{},\"max_states_per_insn\":{}{log}}}",
+            opt(diagnosis.as_ref().map(|d| d.code.as_str())),
             crate::run::json_str(&errno),
             crate::run::json_str(&message),
+            opt(source.as_deref()),
+            opt(diagnosis.as_ref().map(|d| d.hint.as_str())),
             s.insns_processed,
             s.total_states,
-            s.peak_states
+            s.peak_states,
+            s.max_states_per_insn
         )?;
     } else {
-        if args.log {
+        if log_level & (LOG_LEVEL1 | LOG_LEVEL2) != 0 {
             write!(stdout, "{}", out.log)?;
+        } else if args.stats {
+            // The stats lines alone, as the kernel prints them.
+            for line in out.log.lines().filter(|l| {
+                l.starts_with("verification time ")
+                    || l.starts_with("stack depth ")
+                    || l.starts_with("processed ")
+            }) {
+                writeln!(stdout, "{line}")?;
+            }
         }
-        match &out.result {
-            Ok(()) => writeln!(
+        match (&out.result, &diagnosis) {
+            (Ok(()), _) => writeln!(
                 stdout,
                 "accepted: processed {} insns, total_states {}, peak_states {}",
                 s.insns_processed, s.total_states, s.peak_states
             )?,
-            Err(r) => {
+            (Err(r), d) => {
                 let at = r.insn.map_or_else(String::new, |i| format!(" (insn {i})"));
-                writeln!(stdout, "rejected: {} {}{at}", r.errno, r.message)?;
+                let code = d.as_ref().map_or("", |d| d.code.as_str());
+                writeln!(stdout, "rejected: {code} {} {}{at}", r.errno, r.message)?;
+                if let Some(src) = &source {
+                    writeln!(stdout, "  at {src}")?;
+                }
+                if let Some(d) = d {
+                    writeln!(stdout, "  hint: {}", d.hint)?;
+                }
             }
         }
     }
@@ -126,4 +206,32 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
         return Err(super::Silent.into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_line;
+
+    #[test]
+    fn the_source_line_is_the_last_record_at_or_before_the_insn() {
+        let rec = |insn_idx, line, text: &str| ebpf_loader::LineInfo {
+            insn_idx,
+            file: "./x.c".to_owned(),
+            line,
+            col: 0,
+            source_line_text: text.to_owned(),
+            file_name_off: 0,
+            line_off: 0,
+        };
+        let lines = [rec(0, 10, "int x = 1;"), rec(4, 12, "  return *p; ")];
+        assert_eq!(
+            source_line(&lines, 3).as_deref(),
+            Some("./x.c:10: int x = 1;")
+        );
+        assert_eq!(
+            source_line(&lines, 4).as_deref(),
+            Some("./x.c:12: return *p;")
+        );
+        assert_eq!(source_line(&[], 4), None);
+    }
 }

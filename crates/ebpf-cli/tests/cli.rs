@@ -282,9 +282,53 @@ fn verify_gives_the_kernels_verdict() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        "rejected: EACCES R2 offset is outside of the packet (insn 6)\n"
+        "rejected: EBPF-V304 EACCES R2 offset is outside of the packet (insn 6)\n  hint: prove \
+         the packet is long enough: add `if (data + 15 > data_end) return ...;` before this \
+         access (the checks so far prove 14 bytes, this access needs 15)\n"
     );
     assert_eq!(stderr(&out), "");
+    // Level 1: the path to the verdict, as the kernel prints it (checked
+    // against Linux 6.18's level-1 log of this program).
+    let out = ebpf(&[
+        "verify",
+        bad.to_str().expect("path"),
+        "--type",
+        "xdp",
+        "--log-level",
+        "1",
+        "--stats",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "0: R1=ctx() R10=fp0\n0: (61) r2 = *(u32 *)(r1 +0)          ; R1=ctx() R2=pkt(r=0)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)\n\
+             R2 offset is outside of the packet\nverification time "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\nstack depth 0\nprocessed "), "{text}");
+    // Any function is an entry point: `mix` is a static `.text` function.
+    let compute =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-loader/fixtures/build/compute.v3.o");
+    let out = ebpf(&[
+        "verify",
+        compute.to_str().expect("path"),
+        "--program",
+        "mix",
+        "--type",
+        "socket_filter",
+    ]);
+    assert!(
+        stdout(&out).starts_with("rejected: EBPF-V201 EACCES R3 pointer arithmetic with <<="),
+        "{}",
+        stdout(&out)
+    );
     let out = ebpf(&[
         "verify",
         bad.to_str().expect("path"),
@@ -294,7 +338,7 @@ fn verify_gives_the_kernels_verdict() {
     ]);
     assert!(
         stdout(&out).starts_with(
-            "{\"verdict\":\"rejected\",\"errno\":\"EACCES\",\"message\":\"R2 offset is outside of the packet\",\"insn\":6,"
+            "{\"verdict\":\"rejected\",\"code\":\"EBPF-V304\",\"errno\":\"EACCES\",\"message\":\"R2 offset is outside of the packet\",\"insn\":6,"
         ),
         "{}",
         stdout(&out)

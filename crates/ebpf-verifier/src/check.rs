@@ -22,12 +22,19 @@
 //! iterators, kfuncs, unprivileged rules.
 
 use ebpf_cfg::Cfg;
-use ebpf_isa::{AluOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, Reg, Size, Width};
+use ebpf_isa::{
+    AluOp, AtomicOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, Reg, Size, Width,
+};
 
 use crate::scalar::{BranchTaken, ScalarBounds, reg_set_min_max};
 use crate::state::{
     FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
 };
+
+/// A packet pointer's `range` when it is known to point past the end
+/// (`pkt > pkt_end` held), and at or past it (`pkt >= pkt_end`).
+const BEYOND_PKT_END: i64 = -2;
+const AT_PKT_END: i64 = -1;
 
 /// The largest number of instructions walked (`BPF_COMPLEXITY_LIMIT_INSNS`).
 pub const INSN_LIMIT: u64 = 1_000_000;
@@ -196,6 +203,11 @@ enum Hist {
     Stack { frame: u32, spi: u32 },
 }
 
+/// A path waiting to be walked (`struct bpf_verifier_stack_elem`): where it
+/// starts, its state, the jump it branched from, and the log's length when
+/// it was queued (where a level-1 log is cut back to when it is popped).
+type Pending = (usize, VerifierState, Option<usize>, usize);
+
 /// A state stored at a prune point (`struct bpf_verifier_state_list`).
 #[derive(Clone, Debug)]
 struct Checkpoint {
@@ -283,13 +295,65 @@ struct Walker<'a> {
     jmps_processed: u64,
     prev_jmps: u64,
     prev_insns: u64,
+    /// `log_level` bits (see [`VerifierConfig::log_level`]).
+    level: u32,
+    /// Registers (bit `i`: `r<i>`) and stack slots (bit `i`: `fp-8*(i+1)`)
+    /// of the current frame touched since the state was last printed
+    /// (`scratched_regs`, `scratched_stack_slots`).
+    scratch_regs: u16,
+    scratch_slots: u64,
+    /// The log's length right after the last instruction line, and that
+    /// line's length (`prev_log_pos`, `prev_insn_print_pos`): a state
+    /// printed with nothing in between goes on the same line.
+    prev_log_pos: usize,
+    prev_insn_print_pos: usize,
+}
+
+/// `log_level` bit: the instruction trace of the path that failed (or, on
+/// success, of the last path), each instruction with the registers and
+/// stack slots it changed (`BPF_LOG_LEVEL1`).
+pub const LOG_LEVEL1: u32 = 1;
+/// `log_level` bit: every path, with `from A to B:` lines and the full
+/// state where a path starts (`BPF_LOG_LEVEL2`).
+pub const LOG_LEVEL2: u32 = 2;
+/// `log_level` bit: `verification time N usec` and `stack depth N+M`
+/// before the `processed` line (`BPF_LOG_STATS`).
+pub const LOG_STATS: u32 = 4;
+
+/// How [`verify_with`] runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct VerifierConfig {
+    /// The kernel's `log_level`: an or of [`LOG_LEVEL1`], [`LOG_LEVEL2`]
+    /// and [`LOG_STATS`]; 0 gives an empty log (and the fastest run).
+    pub log_level: u32,
+}
+
+impl Default for VerifierConfig {
+    /// The level-2 log, as [`verify`] gives it.
+    fn default() -> Self {
+        VerifierConfig {
+            log_level: LOG_LEVEL2,
+        }
+    }
 }
 
 /// Verify `prog` for the program type `env` describes, with `maps` the
 /// maps `ld_imm64` refers to by index (`map[idx:N]` is `maps[N]`), as a
-/// privileged (`CAP_BPF` + `CAP_PERFMON`) loader.
+/// privileged (`CAP_BPF` + `CAP_PERFMON`) loader, with the level-2 log.
 #[must_use]
 pub fn verify(prog: &Program, env: &dyn ProgramEnv, maps: &[MapMeta]) -> Outcome {
+    verify_with(prog, env, maps, &VerifierConfig::default())
+}
+
+/// [`verify`] with a [`VerifierConfig`].
+#[must_use]
+pub fn verify_with(
+    prog: &Program,
+    env: &dyn ProgramEnv,
+    maps: &[MapMeta],
+    config: &VerifierConfig,
+) -> Outcome {
+    let start = std::time::Instant::now();
     let mut w = Walker {
         prog,
         env,
@@ -305,17 +369,36 @@ pub fn verify(prog: &Program, env: &dyn ProgramEnv, maps: &[MapMeta]) -> Outcome
         jmps_processed: 0,
         prev_jmps: 0,
         prev_insns: 0,
+        level: config.log_level,
+        scratch_regs: 0,
+        scratch_slots: 0,
+        prev_log_pos: 0,
+        prev_insn_print_pos: 0,
     };
     let result = w.run();
-    if let Err(e) = &result {
-        w.log.push_str(&e.message);
-        w.log.push('\n');
+    if w.level & (LOG_LEVEL1 | LOG_LEVEL2) != 0 {
+        if let Err(e) = &result {
+            w.log.push_str(&e.message);
+            w.log.push('\n');
+        }
+    } else {
+        w.log.clear();
     }
     let s = w.stats;
-    w.log.push_str(&format!(
-        "processed {} insns (limit {INSN_LIMIT}) max_states_per_insn {} total_states {} peak_states {} mark_read 0\n",
-        s.insns_processed, s.max_states_per_insn, s.total_states, s.peak_states
-    ));
+    if w.level & LOG_STATS != 0 {
+        let usec = start.elapsed().as_micros();
+        let depths: Vec<String> = w.stack_depth.iter().map(u32::to_string).collect();
+        w.log.push_str(&format!(
+            "verification time {usec} usec\nstack depth {}\n",
+            depths.join("+")
+        ));
+    }
+    if w.level != 0 {
+        w.log.push_str(&format!(
+            "processed {} insns (limit {INSN_LIMIT}) max_states_per_insn {} total_states {} peak_states {} mark_read 0\n",
+            s.insns_processed, s.max_states_per_insn, s.total_states, s.peak_states
+        ));
+    }
     Outcome {
         result,
         stats: w.stats,
@@ -325,21 +408,30 @@ pub fn verify(prog: &Program, env: &dyn ProgramEnv, maps: &[MapMeta]) -> Outcome
 
 impl Walker<'_> {
     fn run(&mut self) -> Result<(), Refusal> {
-        let cfg = Cfg::build(self.prog).map_err(|e| {
-            let errno = match e {
-                ebpf_cfg::CfgError::Empty | ebpf_cfg::CfgError::TooLarge { .. } => E2BIG,
-                _ => EINVAL,
-            };
-            Refusal {
-                errno,
-                message: e.to_string(),
-                insn: None,
+        let cfg = match Cfg::build(self.prog) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                if self.level & LOG_LEVEL2 != 0 {
+                    self.log_subprogs_of_bad_cfg();
+                }
+                let errno = match e {
+                    ebpf_cfg::CfgError::Empty | ebpf_cfg::CfgError::TooLarge { .. } => E2BIG,
+                    _ => EINVAL,
+                };
+                return Err(Refusal {
+                    errno,
+                    message: e.to_string(),
+                    insn: None,
+                });
             }
-        })?;
+        };
         self.subprog_starts = cfg.subprogs().iter().map(|s| s.start).collect();
         self.stack_depth = vec![0; self.subprog_starts.len()];
-        for (i, start) in self.subprog_starts.iter().enumerate() {
-            self.log.push_str(&format!("func#{i} @{start}\n"));
+        // Listed at level 2 only (`check_subprogs`).
+        if self.level & LOG_LEVEL2 != 0 {
+            for (i, start) in self.subprog_starts.iter().enumerate() {
+                self.log.push_str(&format!("func#{i} @{start}\n"));
+            }
         }
         self.check_static()?;
         self.prune = (0..self.prog.len())
@@ -351,7 +443,7 @@ impl Walker<'_> {
         self.at = vec![Vec::new(); self.prog.len()];
         let mut entry = FuncState::new(0, 0, None);
         entry.regs[1] = RegState::pointer(RegType::Ctx);
-        let mut stack: Vec<(usize, VerifierState, Option<usize>)> = vec![(
+        let mut stack: Vec<Pending> = vec![(
             0,
             VerifierState {
                 frames: vec![entry],
@@ -360,17 +452,42 @@ impl Walker<'_> {
                 history: Vec::new(),
             },
             None,
+            0,
         )];
-        while let Some((pc, state, from)) = stack.pop() {
-            if let Some(from) = from {
-                self.log.push_str(&format!(
-                    "from {from} to {pc}:{}\n",
-                    state.cur().display(self.maps)
-                ));
+        while let Some((pc, state, from, log_pos)) = stack.pop() {
+            // A level-1 log keeps only the path being walked: what the
+            // finished paths printed since this one was queued goes
+            // (`pop_stack` with `pop_log`).
+            if from.is_some() && self.level & LOG_LEVEL2 == 0 {
+                self.log.truncate(log_pos);
             }
-            self.walk(pc, state, &mut stack)?;
+            self.walk(pc, state, &mut stack, from)?;
         }
         self.check_max_stack_depth()
+    }
+
+    /// The kernel lists the subprograms (`func#N @start`) before its
+    /// structural checks fail, unless a call target is itself invalid.
+    fn log_subprogs_of_bad_cfg(&mut self) {
+        let len = self.prog.len();
+        let mut starts = vec![0usize];
+        for (pc, insn) in self.prog.iter() {
+            if let Insn::Call(CallTarget::Local(off)) = insn {
+                let t = i64::try_from(pc)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1)
+                    .saturating_add(i64::from(*off));
+                match usize::try_from(t) {
+                    Ok(t) if t < len => starts.push(t),
+                    _ => return,
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        for (i, start) in starts.iter().enumerate() {
+            self.log.push_str(&format!("func#{i} @{start}\n"));
+        }
     }
 
     /// Checks the kernel makes before walking (`resolve_pseudo_ldimm64`,
@@ -406,17 +523,11 @@ impl Walker<'_> {
 
     /// Queue the other successor of a jump: it holds a branch of the
     /// current path's checkpoint.
-    fn fork(
-        &mut self,
-        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
-        to: usize,
-        state: VerifierState,
-        from: usize,
-    ) {
+    fn fork(&mut self, pending: &mut Vec<Pending>, to: usize, state: VerifierState, from: usize) {
         if let Some(c) = state.parent.and_then(|p| self.checkpoints.get_mut(p)) {
             c.branches = c.branches.saturating_add(1);
         }
-        pending.push((to, state, Some(from)));
+        pending.push((to, state, Some(from), self.log.len()));
     }
 
     /// A path ended (`exit` of the main program, or pruned):
@@ -435,9 +546,9 @@ impl Walker<'_> {
     }
 
     /// `mark_chain_precision`: the scalars in `regs` and `slots` (of the
-    /// only frame) decided something; mark them precise here and, walking
-    /// the instruction history back through every checkpoint of this path,
-    /// whatever they were computed from. Where the walk cannot follow,
+    /// only frame) decided something: walking the instruction history back
+    /// through every checkpoint of this path, mark what they were computed
+    /// from precise in each checkpoint. Where the walk cannot follow,
     /// every scalar of the path is marked (sound, prunes less).
     ///
     /// `current`: called while walking the last instruction of the history
@@ -448,8 +559,10 @@ impl Walker<'_> {
         }
         let depth = st.frames.len();
         let frame = u32::try_from(depth.saturating_sub(1)).unwrap_or(u32::MAX);
+        // The current state is not marked: only stored states are
+        // compared against, and the walk below reaches every one this
+        // path descends from (as the kernel's `__mark_chain_precision`).
         let (mut r, mut sl) = (regs, slots);
-        set_precise(st, &mut r, &mut sl);
         let len = st.history.len();
         let hist = if current {
             &st.history[..len.saturating_sub(1)]
@@ -489,7 +602,7 @@ impl Walker<'_> {
                 }
             });
         };
-        all(st);
+        // Not the current state itself (see `mark_precise`).
         let mut parent = st.parent;
         while let Some(p) = parent {
             let Some(c) = self.checkpoints.get_mut(p) else {
@@ -520,6 +633,11 @@ impl Walker<'_> {
     fn is_state_visited(&mut self, pc: usize, st: &mut VerifierState) -> Result<Visited, Refusal> {
         let ids = self.at.get(pc).cloned().unwrap_or_default();
         let force = self.prune.get(pc).is_some_and(|p| p.1);
+        // Store a state only every 2 jumps and 8 instructions, unless
+        // forced.
+        let mut add = force
+            || (self.jmps_processed.saturating_sub(self.prev_jmps) >= 2
+                && self.stats.insns_processed.saturating_sub(self.prev_insns) >= 8);
         for id in ids {
             let Some(c) = self.checkpoints.get(id) else {
                 continue;
@@ -552,12 +670,25 @@ impl Walker<'_> {
                     format!("infinite loop detected at insn {pc}"),
                 ));
             }
-            // A miss. States that keep missing are dropped from the list
-            // (the kernel's `miss_cnt > hit_cnt * n + n`).
             let Some(c) = self.checkpoints.get_mut(id) else {
                 continue;
             };
-            c.misses = c.misses.saturating_add(1);
+            // Inside a loop, distinct iterations rarely prune each other:
+            // store a state only every 20 jumps or 100 instructions.
+            if c.branches > 0
+                && !force
+                && self.jmps_processed.saturating_sub(self.prev_jmps) < 20
+                && self.stats.insns_processed.saturating_sub(self.prev_insns) < 100
+            {
+                add = false;
+            }
+            // A miss, counted only when a state is added, so that loop
+            // iterations do not evict the states of earlier ones. States
+            // that keep missing are dropped from the list (the kernel's
+            // `miss_cnt > hit_cnt * n + n`).
+            if add {
+                c.misses = c.misses.saturating_add(1);
+            }
             let n = if force && c.branches > 0 { 64 } else { 3 };
             if c.misses > c.hits.saturating_mul(n).saturating_add(n)
                 && let Some(list) = self.at.get_mut(pc)
@@ -565,9 +696,6 @@ impl Walker<'_> {
                 list.retain(|x| *x != id);
             }
         }
-        let add = force
-            || (self.jmps_processed.saturating_sub(self.prev_jmps) >= 2
-                && self.stats.insns_processed.saturating_sub(self.prev_insns) >= 8);
         if add {
             self.prev_jmps = self.jmps_processed;
             self.prev_insns = self.stats.insns_processed;
@@ -581,9 +709,10 @@ impl Walker<'_> {
             });
             st.history.clear();
             if let Some(list) = self.at.get_mut(pc) {
-                list.push(idx);
+                // The states already there (`states_cnt`).
                 let len = list.len() as u64;
                 self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(len);
+                list.push(idx);
             }
             st.parent = Some(idx);
             self.stats.total_states = self.stats.total_states.saturating_add(1);
@@ -603,13 +732,96 @@ impl Walker<'_> {
         false
     }
 
-    /// Walk one path from `pc` until it ends.
+    /// Whether anything is logged (level 1 or 2).
+    fn logging(&self) -> bool {
+        self.level & (LOG_LEVEL1 | LOG_LEVEL2) != 0
+    }
+
+    /// Everything of the current frame is to be printed before the next
+    /// instruction (`mark_verifier_state_scratched`).
+    fn scratch_all(&mut self) {
+        self.scratch_regs = u16::MAX;
+        self.scratch_slots = u64::MAX;
+    }
+
+    /// The stack bytes `[lo, hi)` (offsets from the frame's `r10`) were
+    /// accessed (`mark_stack_slot_scratched`).
+    fn scratch_stack(&mut self, lo: i64, hi: i64) {
+        let mut a = lo;
+        while a < hi {
+            if let Ok(off) = i32::try_from(a) {
+                let (spi, _) = slot_of(off);
+                if spi < 64 {
+                    self.scratch_slots |= 1 << spi;
+                }
+            }
+            a = a.saturating_add(1);
+        }
+    }
+
+    /// The current frame in full, or only what was scratched, then the
+    /// references, ending the line (`print_verifier_state`).
+    fn print_state(&mut self, st: &VerifierState, all: bool) {
+        let d = st.cur().display(self.maps);
+        let d = if all {
+            d
+        } else {
+            d.only(self.scratch_regs, self.scratch_slots)
+        };
+        let mut line = d.to_string();
+        for (i, (id, _)) in st.refs.iter().enumerate() {
+            line.push_str(&format!("{}{id}", if i == 0 { " refs=" } else { "," }));
+        }
+        self.log.push_str(&line);
+        self.log.push('\n');
+        if !all {
+            self.scratch_regs = 0;
+            self.scratch_slots = 0;
+        }
+    }
+
+    /// Frame `i` of `st` in full, on a line of its own (the `caller:`,
+    /// `callee:` and return lines).
+    fn print_frame(&mut self, st: &VerifierState, i: usize) {
+        if let Some(f) = st.frames.get(i) {
+            let line = f.display(self.maps).to_string();
+            self.log.push_str(&line);
+            self.log.push('\n');
+        }
+    }
+
+    /// What changed since the last instruction line: on that line, after
+    /// the kernel's padding, when nothing came between; else on a line of
+    /// its own headed `pc:` (`print_insn_state`).
+    fn print_insn_state(&mut self, pc: usize, st: &VerifierState) {
+        if self.prev_log_pos != 0 && self.prev_log_pos == self.log.len() {
+            self.log.pop();
+            let pos = self.prev_insn_print_pos;
+            // `vlog_alignment`: the `;` column is a multiple of 8, at least
+            // 40 and at least 4 past the instruction's text.
+            let col = pos.saturating_add(4).max(40).next_multiple_of(8);
+            let width = col.saturating_sub(pos).saturating_sub(1);
+            self.log.push_str(&" ".repeat(width));
+            self.log.push(';');
+        } else {
+            self.log.push_str(&format!("{pc}:"));
+        }
+        self.print_state(st, false);
+    }
+
+    /// Walk one path from `pc` until it ends; `from`: the jump it branched
+    /// from, for the log's `from A to B:` line.
     fn walk(
         &mut self,
         mut pc: usize,
         mut st: VerifierState,
-        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+        pending: &mut Vec<Pending>,
+        from: Option<usize>,
     ) -> Result<(), Refusal> {
+        // A path starts with its whole state to print.
+        self.scratch_all();
+        let mut print_from = from;
+        let logging = self.logging();
         loop {
             self.stats.insns_processed = self.stats.insns_processed.saturating_add(1);
             if self.stats.insns_processed > INSN_LIMIT {
@@ -627,7 +839,14 @@ impl Walker<'_> {
             if self.prune.get(pc).is_some_and(|p| p.0) {
                 match self.is_state_visited(pc, &mut st)? {
                     Visited::Prune => {
-                        self.log.push_str(&format!("{pc}: safe\n"));
+                        if logging {
+                            match print_from {
+                                Some(from) => {
+                                    self.log.push_str(&format!("\nfrom {from} to {pc}: safe\n"))
+                                }
+                                None => self.log.push_str(&format!("{pc}: safe\n")),
+                            }
+                        }
                         self.path_done(st.parent);
                         return Ok(());
                     }
@@ -637,7 +856,22 @@ impl Walker<'_> {
             let Some(insn) = self.prog.insns().get(pc).copied() else {
                 return Err(refuse(EINVAL, pc, format!("invalid insn idx {pc}")));
             };
-            self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log()));
+            if logging {
+                if let Some(from) = print_from.take()
+                    && self.level & LOG_LEVEL2 != 0
+                {
+                    self.log.push_str(&format!("\nfrom {from} to {pc}:"));
+                    self.print_state(&st, true);
+                }
+                if self.scratch_regs != 0 || self.scratch_slots != 0 {
+                    self.print_insn_state(pc, &st);
+                }
+                let start = self.log.len();
+                self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log()));
+                self.prev_insn_print_pos = self.log.len().saturating_sub(start);
+                self.prev_log_pos = self.log.len();
+            }
+            print_from = None;
             if matches!(
                 insn,
                 Insn::Ja { .. }
@@ -650,7 +884,15 @@ impl Walker<'_> {
             }
             let aux = hist_of(&insn, &st);
             st.history.push((pc, aux));
-            match self.step(pc, &insn, &mut st, pending)? {
+            let depth = st.frames.len();
+            let next = self.step(pc, &insn, &mut st, pending)?;
+            self.scratch_regs |= scratched_regs(&insn);
+            // A conditional jump prints what it refined at once, on its own
+            // line (`check_cond_jmp_op`).
+            if logging && matches!(insn, Insn::Jump { .. }) {
+                self.print_insn_state(pc, &st);
+            }
+            match next {
                 Next::Fall => {
                     let len = if matches!(insn, Insn::LdImm64 { .. }) {
                         2
@@ -659,7 +901,17 @@ impl Walker<'_> {
                     };
                     pc = pc.saturating_add(len);
                 }
-                Next::Jump(t) => pc = t,
+                Next::Jump(t) => {
+                    if st.frames.len() < depth {
+                        // Back in the caller (`prepare_func_exit`).
+                        print_from = Some(pc);
+                        self.scratch_regs = 0;
+                        self.scratch_slots = 0;
+                    } else if st.frames.len() > depth {
+                        self.scratch_all();
+                    }
+                    pc = t;
+                }
                 Next::Done => {
                     self.path_done(st.parent);
                     return Ok(());
@@ -688,7 +940,7 @@ impl Walker<'_> {
         pc: usize,
         insn: &Insn,
         st: &mut VerifierState,
-        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+        pending: &mut Vec<Pending>,
     ) -> Result<Next, Refusal> {
         match *insn {
             Insn::Alu {
@@ -795,8 +1047,14 @@ impl Walker<'_> {
                 Self::check_write(pc, dst)?;
                 let v = self.mem_access(pc, st, src, base, off, size, Access::Read)?;
                 let mut v = v.unwrap_or_else(RegState::unknown_scalar);
-                if matches!(insn, Insn::LoadSx { .. }) && v.ty == RegType::Scalar {
-                    v.var.coerce_reg_to_size_sx(size.bytes());
+                // A narrow load zero- (or sign-) extends whatever it read
+                // (the end of `check_mem_access`).
+                if v.ty == RegType::Scalar && size.bytes() < 8 {
+                    if matches!(insn, Insn::LoadSx { .. }) {
+                        v.var.coerce_reg_to_size_sx(size.bytes());
+                    } else {
+                        v.var.coerce_reg_to_size(size.bytes());
+                    }
                 }
                 *st.reg_mut(dst) = v;
             }
@@ -815,14 +1073,14 @@ impl Walker<'_> {
                 self.mem_access(pc, st, dst, base, off, size, Access::Write { value, imm })?;
             }
             Insn::Atomic {
+                op,
                 size,
                 dst,
                 src,
                 off,
-                ..
             } => {
                 let base = self.read(st, pc, dst)?;
-                let value = self.read(st, pc, src)?;
+                self.read(st, pc, src)?;
                 if base.ty == RegType::Ctx {
                     return Err(refuse(
                         EACCES,
@@ -830,16 +1088,26 @@ impl Walker<'_> {
                         format!("BPF_ATOMIC stores into R{} ctx is not allowed", dst.num()),
                     ));
                 }
-                self.mem_access(pc, st, dst, base, off, size, Access::Read)?;
-                self.mem_access(
-                    pc,
-                    st,
-                    dst,
-                    base,
-                    off,
-                    size,
-                    Access::Write { value, imm: false },
-                )?;
+                let old = self.mem_access(pc, st, dst, base, off, size, Access::Read)?;
+                self.mem_access(pc, st, dst, base, off, size, Access::Clobber)?;
+                // A fetching operation loads the old value into `src`
+                // (`r0` for cmpxchg).
+                let load = match op {
+                    AtomicOp::Cmpxchg => Some(Reg::R0),
+                    AtomicOp::FetchAdd
+                    | AtomicOp::FetchOr
+                    | AtomicOp::FetchAnd
+                    | AtomicOp::FetchXor
+                    | AtomicOp::Xchg => Some(src),
+                    AtomicOp::Add | AtomicOp::Or | AtomicOp::And | AtomicOp::Xor => None,
+                };
+                if let Some(load) = load {
+                    let mut v = old.unwrap_or_else(RegState::unknown_scalar);
+                    if v.ty == RegType::Scalar && size.bytes() < 8 {
+                        v.var.coerce_reg_to_size(size.bytes());
+                    }
+                    *st.reg_mut(load) = v;
+                }
             }
             Insn::Ja { off } => return Ok(Next::Jump(target(pc, i32::from(off)))),
             Insn::Gotol { imm } => return Ok(Next::Jump(target(pc, imm))),
@@ -869,9 +1137,19 @@ impl Walker<'_> {
                 let frameno = st.frames.len() as u32;
                 let mut frame = FuncState::new(frameno, self.subprog_index(callee), Some(pc));
                 frame.regs[1..=5].copy_from_slice(&caller.regs[1..=5]);
-                self.log.push_str("caller:\n");
-                self.log.push_str("callee:\n");
+                // The caller's r1-r5 are clobbered by the call
+                // (`clear_caller_saved_regs`).
+                for r in &mut st.cur_mut().regs[1..=5] {
+                    *r = RegState::not_init();
+                }
                 st.frames.push(frame);
+                if self.logging() {
+                    self.log.push_str("caller:\n");
+                    let caller = st.frames.len().saturating_sub(2);
+                    self.print_frame(st, caller);
+                    self.log.push_str("callee:\n");
+                    self.print_frame(st, caller.saturating_add(1));
+                }
                 return Ok(Next::Jump(callee));
             }
             Insn::Exit => return self.exit(pc, st),
@@ -1093,7 +1371,7 @@ impl Walker<'_> {
         let r = reg.num();
         let n = i32::from(size.bytes());
         let off = i32::from(off);
-        let write = matches!(access, Access::Write { .. });
+        let write = matches!(access, Access::Write { .. } | Access::Clobber);
         if base.maybe_null() {
             return Err(refuse(
                 EACCES,
@@ -1183,8 +1461,8 @@ impl Walker<'_> {
                 let end = start.saturating_add(i64::from(n));
                 if start < 0 || end > base.range {
                     self.log.push_str(&format!(
-                        "invalid access to packet, off={} size={n}, R{r}(id={},off={},r={})\n",
-                        start, base.id, base.off, base.range
+                        "invalid access to packet, off={start} size={n}, R{r}(id={},off={start},r={})\n",
+                        base.id, base.range
                     ));
                     return Err(refuse(
                         EACCES,
@@ -1263,8 +1541,18 @@ impl Walker<'_> {
         n: i32,
         access: Access,
     ) -> Result<Option<RegState>, Refusal> {
-        let write = matches!(access, Access::Write { .. });
+        let write = matches!(access, Access::Write { .. } | Access::Clobber);
         let fixed64 = i64::from(base.off).saturating_add(i64::from(off));
+        if base.var.var_off.is_const() {
+            let at = fixed64.saturating_add(base.var.var_off.value as i64);
+            self.scratch_stack(at, at.saturating_add(i64::from(n)));
+        } else if write {
+            let lo = fixed64.saturating_add(base.var.smin_value);
+            let hi = fixed64
+                .saturating_add(base.var.smax_value)
+                .saturating_add(i64::from(n));
+            self.scratch_stack(lo.max(STACK_BOTTOM), hi.min(0));
+        }
         if !base.var.var_off.is_const() {
             // A variable offset: every byte it may reach must be in the frame.
             let lo = fixed64.saturating_add(base.var.smin_value);
@@ -1371,6 +1659,23 @@ impl Walker<'_> {
                 let _ = (imm, is_const);
                 Ok(None)
             }
+            Access::Clobber => {
+                // Data: any spill in the slots touched is scrubbed, the
+                // bytes written become `STACK_MISC`.
+                for a in fixed..end {
+                    let (spi, j) = slot_of(a);
+                    let s2 = frame.slot_mut(spi);
+                    if s2.has_spill() {
+                        for t in &mut s2.types {
+                            if *t == SlotType::Spill {
+                                *t = SlotType::Misc;
+                            }
+                        }
+                    }
+                    s2.types[j] = SlotType::Misc;
+                }
+                Ok(None)
+            }
             Access::Read => {
                 let (spi, _) = slot_of(fixed);
                 let slot = frame.stack.get(spi).copied().unwrap_or_default();
@@ -1410,7 +1715,7 @@ impl Walker<'_> {
         dst: Reg,
         src: Operand,
         off: i16,
-        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+        pending: &mut Vec<Pending>,
     ) -> Result<Next, Refusal> {
         let d = self.read(st, pc, dst)?;
         let (s, src_reg) = match src {
@@ -1428,7 +1733,17 @@ impl Walker<'_> {
         let fall_pc = pc.saturating_add(1);
         // Pointer comparisons.
         if d.ty.is_pointer() || s.ty.is_pointer() {
-            return self.ptr_cond_jump(pc, st, cond, width, d, s, taken_pc, fall_pc, pending);
+            return self.ptr_cond_jump(
+                pc,
+                st,
+                cond,
+                width,
+                (dst, d),
+                (src, s),
+                taken_pc,
+                fall_pc,
+                pending,
+            );
         }
         let decided = d.var.is_branch_taken(&s.var, cond, width);
         if decided != BranchTaken::Unknown {
@@ -1481,11 +1796,11 @@ impl Walker<'_> {
         st: &mut VerifierState,
         cond: JmpCond,
         width: Width,
-        d: RegState,
-        s: RegState,
+        (dst, d): (Reg, RegState),
+        (src, s): (Operand, RegState),
         taken_pc: usize,
         fall_pc: usize,
-        pending: &mut Vec<(usize, VerifierState, Option<usize>)>,
+        pending: &mut Vec<Pending>,
     ) -> Result<Next, Refusal> {
         let is_zero = |r: &RegState| {
             r.ty == RegType::Scalar && r.var.var_off.is_const() && r.var.var_off.value == 0
@@ -1540,7 +1855,49 @@ impl Walker<'_> {
                     (JmpCond::Lt, true) | (JmpCond::Gt, false) => Some(true),
                     _ => None,
                 };
+                // A pointer known past the end decides the comparison
+                // (`is_pkt_ptr_branch_taken`).
+                if pkt.range < 0 {
+                    // As if `pkt` were the destination.
+                    let c = if pkt_is_dst {
+                        cond
+                    } else {
+                        crate::scalar::flip_opcode(cond)
+                    };
+                    let beyond = pkt.range == BEYOND_PKT_END;
+                    let taken = match c {
+                        JmpCond::Le | JmpCond::Gt if beyond => Some(c == JmpCond::Gt),
+                        JmpCond::Lt | JmpCond::Ge => Some(c == JmpCond::Ge),
+                        _ => None,
+                    };
+                    if let Some(t) = taken {
+                        return Ok(Next::Jump(if t { taken_pc } else { fall_pc }));
+                    }
+                }
                 let mut other = st.clone();
+                // The successor where `pkt > pkt_end` (or `>=`) knows it
+                // points past the end (`mark_pkt_end`): only that register.
+                let (gt_on_taken, strict) = match (cond, pkt_is_dst) {
+                    (JmpCond::Gt, true) | (JmpCond::Lt, false) => (Some(true), true),
+                    (JmpCond::Ge, true) | (JmpCond::Le, false) => (Some(true), false),
+                    (JmpCond::Lt, true) | (JmpCond::Gt, false) => (Some(false), false),
+                    (JmpCond::Le, true) | (JmpCond::Ge, false) => (Some(false), true),
+                    _ => (None, false),
+                };
+                if let Some(on_taken) = gt_on_taken {
+                    let reg = match (pkt_is_dst, src) {
+                        (true, _) => Some(dst),
+                        (false, Operand::Reg(r)) => Some(r),
+                        (false, Operand::Imm(_)) => None,
+                    };
+                    let target_st: &mut VerifierState = if on_taken { &mut other } else { st };
+                    if let Some(r) = reg {
+                        let reg = target_st.reg_mut(r);
+                        if reg.ty == RegType::Packet {
+                            reg.range = if strict { BEYOND_PKT_END } else { AT_PKT_END };
+                        }
+                    }
+                }
                 // `pkt <= pkt_end` proves `pkt.off` bytes from the start of
                 // every pointer of `pkt`'s id (`find_good_pkt_pointers`;
                 // the strict forms prove at least as much).
@@ -1727,6 +2084,9 @@ impl Walker<'_> {
             RetType::RingbufMemOrNull => {
                 let mut r = RegState::pointer(RegType::Mem);
                 r.flags = TypeFlags::MAYBE_NULL.union(TypeFlags::RINGBUF);
+                // One id for the `NULL` check, then the reference's, which
+                // replaces it (`acquire_reference`): the kernel's numbering.
+                let _ = self.new_id();
                 let id = self.new_id();
                 r.id = id;
                 r.ref_obj_id = id;
@@ -1787,6 +2147,10 @@ impl Walker<'_> {
             // the caller fails only if it reads an unset one.
             let r0 = *st.reg(Reg::R0);
             // Return to the caller.
+            if self.logging() {
+                self.log.push_str("returning from callee:\n");
+                self.print_frame(st, st.frames.len().saturating_sub(1));
+            }
             let Some(callee) = st.frames.pop() else {
                 return Ok(Next::Done);
             };
@@ -1795,9 +2159,11 @@ impl Walker<'_> {
                 caller.regs[i] = RegState::not_init();
             }
             caller.regs[0] = r0;
-            self.log.push_str("returning from callee:\n");
             let back = callee.callsite.unwrap_or(pc).saturating_add(1);
-            self.log.push_str(&format!("to caller at {back}:\n"));
+            if self.logging() {
+                self.log.push_str(&format!("to caller at {back}:\n"));
+                self.print_frame(st, st.frames.len().saturating_sub(1));
+            }
             return Ok(Next::Jump(back));
         }
         let r0 = self.read(st, pc, Reg::R0)?;
@@ -2057,6 +2423,9 @@ enum Access {
         /// Stored from an immediate (`ST`), not a register (`STX`).
         imm: bool,
     },
+    /// A write of data no register holds (the store half of an atomic
+    /// read-modify-write: `value_regno < 0`).
+    Clobber,
 }
 
 fn target(pc: usize, off: i32) -> usize {
@@ -2077,6 +2446,41 @@ fn slot_of(a: i32) -> (usize, usize) {
 /// The value of `size` (at most 8) bytes of stack at the stack pointer
 /// `r`, when the verifier knows it: all `STACK_ZERO`, or a spilled
 /// constant covering them.
+/// The registers an instruction names as operands, which the kernel marks
+/// scratched as it checks them (`check_reg_arg`); a helper call clobbers
+/// `r0`-`r5`.
+fn scratched_regs(insn: &Insn) -> u16 {
+    let bit = |r: Reg| 1u16 << r.num();
+    let op = |o: &Operand| match o {
+        Operand::Reg(r) => bit(*r),
+        Operand::Imm(_) => 0,
+    };
+    match insn {
+        Insn::Alu { dst, src, .. } | Insn::Jump { dst, src, .. } => bit(*dst) | op(src),
+        Insn::Store { dst, src, .. } => bit(*dst) | op(src),
+        Insn::Neg { dst, .. } | Insn::Endian { dst, .. } | Insn::LdImm64 { dst, .. } => bit(*dst),
+        Insn::MovSx { dst, src, .. }
+        | Insn::AddrSpaceCast { dst, src, .. }
+        | Insn::Load { dst, src, .. }
+        | Insn::LoadSx { dst, src, .. }
+        | Insn::LoadAcquire { dst, src, .. }
+        | Insn::StoreRelease { dst, src, .. } => bit(*dst) | bit(*src),
+        Insn::Atomic { op, dst, src, .. } => {
+            let r0 = if *op == ebpf_isa::AtomicOp::Cmpxchg {
+                bit(Reg::R0)
+            } else {
+                0
+            };
+            bit(*dst) | bit(*src) | r0
+        }
+        Insn::LdAbs { .. } => 0x3f | bit(Reg::R6),
+        Insn::LdInd { src, .. } => 0x3f | bit(Reg::R6) | bit(*src),
+        Insn::Call(CallTarget::Helper(_)) => 0x3f,
+        Insn::Callx { reg } | Insn::Gotox { reg } => bit(*reg),
+        _ => 0,
+    }
+}
+
 fn stack_const(st: &VerifierState, r: &RegState, size: u32) -> Option<u64> {
     if r.ty != RegType::Stack || !r.var.var_off.is_const() || size == 0 || size > 8 {
         return None;
@@ -2123,10 +2527,10 @@ fn mark_null(st: &mut VerifierState, id: u32, is_null: bool) {
             if is_null {
                 *r = RegState::known_scalar(0);
             } else {
+                // Not `NULL`: the id has done its job (a reference lives
+                // on in `ref_obj_id`).
                 r.flags = r.flags.without(TypeFlags::MAYBE_NULL);
-                if r.ref_obj_id == 0 {
-                    r.id = 0;
-                }
+                r.id = 0;
             }
         }
     });

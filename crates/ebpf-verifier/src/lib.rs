@@ -47,8 +47,18 @@
 //! argument, another frame's stack, a narrow spill), it marks every scalar
 //! of the path, which is sound and prunes less.
 //!
-//! Not yet: liveness, the level-2 log's exact layout, unprivileged rules,
-//! callbacks, iterators, kfuncs, BTF-typed pointers.
+//! Every refusal can be classified ([`diag`]): a stable code (`EBPF-V304`)
+//! and a hint that says what to change.
+//!
+//! The log follows the kernel's at levels 1 and 2 and with stats
+//! ([`check::VerifierConfig`]): `func#N @S`, the initial state, each
+//! instruction with the registers and stack slots it touched aligned after
+//! a `;`, `from A to B:` lines, `N: safe`, the error, `verification time`,
+//! `stack depth` and the `processed` line. Not yet: the liveness lines
+//! Linux 6.18 prints, the `mark_precise:` trace, SCC lines.
+//!
+//! Not yet: unprivileged rules, callbacks, iterators, kfuncs, BTF-typed
+//! pointers.
 //!
 //! ```
 //! use ebpf_isa::{AluOp, JmpCond, Width};
@@ -78,6 +88,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 pub mod check;
+pub mod diag;
 mod env;
 pub mod platform;
 mod scalar;

@@ -235,7 +235,7 @@ const fn rev_opcode(cond: JmpCond) -> CondOp {
 }
 
 /// `flip_opcode`: the condition with its operands swapped.
-const fn flip_opcode(cond: JmpCond) -> JmpCond {
+pub(crate) const fn flip_opcode(cond: JmpCond) -> JmpCond {
     match cond {
         JmpCond::Ge => JmpCond::Le,
         JmpCond::Gt => JmpCond::Lt,
@@ -604,8 +604,12 @@ impl ScalarBounds {
     }
 
     /// `coerce_reg_to_size`: zero-extend the low `size` bytes (1, 2 or 4;
-    /// 8 or more leaves the value unchanged apart from a sync).
+    /// 8 or more leaves the value unchanged).
     pub fn coerce_reg_to_size(&mut self, size: u8) {
+        // Eight bytes need no truncation (the kernel never asks for it).
+        if size >= 8 {
+            return;
+        }
         self.var_off = self.var_off.cast(size);
         let bits = u32::from(size).saturating_mul(8);
         let mask = if bits >= 64 {

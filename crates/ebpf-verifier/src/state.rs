@@ -317,7 +317,12 @@ impl fmt::Display for RegStateDisplay<'_> {
             fields.push(format!("off={}", r.off));
         }
         if r.ty.is_pkt_pointer() {
-            fields.push(format!("r={}", Num(r.range)));
+            // Printed unsigned: the past-the-end markers are huge.
+            fields.push(if r.range < 0 {
+                format!("r={:#x}", r.range as u64)
+            } else {
+                format!("r={}", Num(r.range))
+            });
         }
         if r.ty == RegType::Mem {
             fields.push(format!("sz={}", r.mem_size));

@@ -19,6 +19,11 @@ use ebpf_verifier::state::MapMeta;
 
 /// Programs whose verdict and error line must agree with the kernel's.
 const FLOOR: usize = 77;
+/// Programs whose whole level-2 log must equal the kernel's (the lines we
+/// do not print yet aside: see [`kernel_log`]). The rest differ where a
+/// `mark_precise:` trace moves the kernel's state line onto a line of its
+/// own, and in SCC lines and loop state counts.
+const LOG_FLOOR: usize = 66;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -136,5 +141,104 @@ fn verdicts_agree_with_the_kernel() {
         agree >= FLOOR,
         "agreement fell to {agree} (floor {FLOOR}):\n{}",
         report.join("\n")
+    );
+}
+
+/// The kernel's level-2 log of a golden file, without what we do not
+/// produce yet: the liveness lines Linux 6.18 prints (`Live regs before
+/// insn:` and its table, `(0) frame 0 insn 3 +live -8`, `live stack
+/// update done`), the `mark_precise:` backtracking trace and the loop
+/// (`SCC enter`) lines.
+fn kernel_log(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("golden file");
+    let Some((_, log)) = text.split_once("--- log level 2 ---\n") else {
+        return Vec::new();
+    };
+    let mut in_live = false;
+    log.lines()
+        .filter(|l| {
+            if *l == "Live regs before insn:" {
+                in_live = true;
+                return false;
+            }
+            if in_live && l.starts_with(' ') {
+                return false;
+            }
+            in_live = false;
+            !(l.starts_with('(') && l.contains(") frame ")
+                || l.contains("live stack update done")
+                || l.starts_with("mark_precise:")
+                || l.starts_with("SCC "))
+        })
+        .map(normalize)
+        .collect()
+}
+
+/// An `ld_imm64` of a map prints a kernel address; both sides compare as
+/// `<kaddr>`, padding collapsed.
+fn normalize(line: &str) -> String {
+    match line.split_once(": (18) ") {
+        Some((pc, rest)) if rest.contains(" = ") => {
+            let (lhs, rhs) = rest.split_once(" = ").unwrap_or((rest, ""));
+            let delta = rhs.split_once(';').map_or("", |(_, d)| d);
+            let value = rhs.split_once(';').map_or(rhs, |(v, _)| v).trim();
+            let value = if value.starts_with("0x") && value.len() > 12 || value.contains("map") {
+                "<kaddr>"
+            } else {
+                value
+            };
+            format!("{pc}: (18) {lhs} = {value} ;{delta}")
+        }
+        _ => line.to_owned(),
+    }
+}
+
+#[test]
+fn logs_match_the_kernel_line_for_line() {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "s"))
+        .collect();
+    paths.sort();
+    let platform = LinuxPlatform::new();
+    let (mut same, mut lines_same, mut lines_all) = (0usize, 0usize, 0usize);
+    let show = std::env::var_os("EBPF_SHOW_LOG_DIFF").is_some();
+    for path in &paths {
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let case = parse(&std::fs::read_to_string(path).expect("program"));
+        let program = ebpf_isa::asm::assemble(&case.text).expect("assembles");
+        let prog_type = ProgType::from_name(&case.prog).expect("program type");
+        let env = LinuxEnv::new(&platform, prog_type, 0, &case.license);
+        let out = verify(&program, &env, &case.maps);
+        let ours: Vec<String> = out.log.lines().map(normalize).collect();
+        let kernel = kernel_log(&path.with_extension("kernel"));
+        lines_all += kernel.len();
+        lines_same += kernel.iter().filter(|l| ours.contains(l)).count();
+        if ours == kernel {
+            same += 1;
+        } else if show {
+            eprintln!("--- {name}");
+            for l in &kernel {
+                if !ours.contains(l) {
+                    eprintln!("  kernel: {l}");
+                }
+            }
+            for l in &ours {
+                if !kernel.contains(l) {
+                    eprintln!("  ours:   {l}");
+                }
+            }
+        }
+    }
+    eprintln!(
+        "verifier corpus: {same}/{} level-2 logs equal the kernel's (liveness and \
+         mark_precise lines aside); {lines_same}/{lines_all} of the kernel's lines are in ours",
+        paths.len()
+    );
+    assert!(
+        same >= LOG_FLOOR,
+        "{same} logs equal the kernel's, the floor is {LOG_FLOOR} \
+         (EBPF_SHOW_LOG_DIFF=1 shows the differences)"
     );
 }
