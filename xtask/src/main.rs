@@ -12,6 +12,8 @@
 //!   and the loader's C fixtures into `crates/ebpf-loader/fixtures/build/`.
 //! * `bench [ARGS]`: the interpreter's ns/run and ns/insn on every fixture,
 //!   then every engine side by side (native, JIT, kernel JIT, interpreter).
+//! * `diff [--seconds N] [--seed S]`: the verifier differential against the
+//!   running kernel on generated programs for N seconds (see [`diff`]).
 //!
 //! xtask is a developer tool: it is exempt from the layering rules and is the
 //! only crate allowed to use `serde_json`.
@@ -19,6 +21,7 @@
 
 mod bench;
 mod ci;
+mod diff;
 mod error;
 mod fixtures;
 mod fuzz;
@@ -56,6 +59,11 @@ COMMANDS:
     bench [ARGS]                  run the interpreter on every fixture (ns/run,
                                   insns/run, ns/insn), then every engine (native,
                                   our JIT, the kernel's JIT, interpreter) (ARGS: --help)
+    diff [--seconds N] [--seed S] verifier differential: generated programs from seed S
+                                  (default 0) for N seconds (default 60), judged by
+                                  the running kernel and our verifier, the ones we
+                                  accept run in the interpreter; fails on a soundness
+                                  gap or memory trap (release build, needs bpf())
     help, --help, -h              print this help
 ";
 
@@ -78,6 +86,7 @@ fn main() -> ExitCode {
             .and_then(|()| loader_fixtures::build(&process::repo_root())),
         "conformance" => conformance(rest),
         "bench" => bench::run(rest),
+        "diff" => diff::run(rest),
         other => Err(Error::Usage {
             message: format!("unknown command `{other}` (try `cargo xtask --help`)"),
         }),
