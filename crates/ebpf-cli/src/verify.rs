@@ -150,11 +150,25 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
             ),
         };
         let opt = |v: Option<&str>| v.map_or_else(|| "null".to_owned(), crate::run::json_str);
-        let log = if log_level & (LOG_LEVEL1 | LOG_LEVEL2) != 0 {
+        let mut log = if log_level & (LOG_LEVEL1 | LOG_LEVEL2) != 0 {
             format!(",\"log\":{}", crate::run::json_str(&out.log))
         } else {
             String::new()
         };
+        if args.stats {
+            // The stats lines' values: `verification time N usec`,
+            // `stack depth A+B`.
+            for l in out.log.lines() {
+                if let Some(t) = l
+                    .strip_prefix("verification time ")
+                    .and_then(|r| r.strip_suffix(" usec"))
+                {
+                    log.push_str(&format!(",\"verification_time_usec\":{t}"));
+                } else if let Some(d) = l.strip_prefix("stack depth ") {
+                    log.push_str(&format!(",\"stack_depth\":{}", crate::run::json_str(d)));
+                }
+            }
+        }
         writeln!(
             stdout,
             "{{\"verdict\":\"{verdict}\",\"code\":{},\"errno\":{},\"message\":{},\"insn\":{insn},\

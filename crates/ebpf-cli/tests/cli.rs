@@ -313,6 +313,24 @@ fn verify_gives_the_kernels_verdict() {
         "{text}"
     );
     assert!(text.contains("\nstack depth 0\nprocessed "), "{text}");
+    let out = ebpf(&[
+        "verify",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ebpf-loader/fixtures/build/compute.v3.o")
+            .to_str()
+            .expect("path"),
+        "--program",
+        "tc_compute",
+        "--stats",
+        "--json",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("{\"verdict\":\"accepted\",\"code\":null,"),
+        "{text}"
+    );
+    assert!(text.contains(",\"stack_depth\":\"4+0\"}"), "{text}");
+    assert!(text.contains(",\"verification_time_usec\":"), "{text}");
     // Any function is an entry point: `mix` is a static `.text` function.
     let compute =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-loader/fixtures/build/compute.v3.o");
