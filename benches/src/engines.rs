@@ -271,14 +271,18 @@ pub fn verify_row(f: &Fixture, kernel: Option<&Kernel>) -> Result<VerifyRow, Ben
     };
     let platform = LinuxPlatform::new();
     let env = LinuxEnv::new(&platform, ProgType::XDP, 0, "GPL");
-    let first = ebpf_verifier::check::verify(&prog, &env, &[]);
+    // Like for like: the kernel is asked for a level-1 log with stats.
+    let config = ebpf_verifier::check::VerifierConfig {
+        log_level: ebpf_verifier::check::LOG_LEVEL1 | ebpf_verifier::check::LOG_STATS,
+    };
+    let first = ebpf_verifier::check::verify_with(&prog, &env, &[], &config);
     let ours = match first.result {
         Err(r) => Err(format!("{} {}", r.errno, r.message)),
         Ok(()) => {
             let mut times: Vec<f64> = (0..5)
                 .map(|_| {
                     let start = Instant::now();
-                    let _ = ebpf_verifier::check::verify(&prog, &env, &[]);
+                    let _ = ebpf_verifier::check::verify_with(&prog, &env, &[], &config);
                     start.elapsed().as_secs_f64() * 1e6
                 })
                 .collect();
