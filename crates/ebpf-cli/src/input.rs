@@ -98,6 +98,8 @@ pub(crate) struct Input {
     /// For ELF input: the program's source-line records (empty without
     /// `.BTF.ext`, and for functions that are not programs).
     pub(crate) line_info: Vec<ebpf_loader::LineInfo>,
+    /// For ELF input: the program has BTF `func_info` records.
+    pub(crate) func_info: bool,
 }
 
 impl Input {
@@ -140,12 +142,14 @@ pub(crate) fn read_input(
             && obj.program(name).is_none()
             && let Some(f) = obj.function(name)
         {
+            let func_info = obj.btf.is_some();
             return Ok(Input {
                 program: f.program.clone(),
                 object: Some(obj),
                 core_relos: None,
                 prog_type: None,
                 line_info: Vec::new(),
+                func_info,
             });
         }
         let selected = crate::object::select(&obj, path, program)?;
@@ -153,12 +157,14 @@ pub(crate) fn read_input(
         let core_relos = Some((selected.name.clone(), selected.core_relos));
         let prog_type = Some(selected.prog_type.0);
         let line_info = selected.line_info.clone();
+        let func_info = !selected.func_info.is_empty();
         return Ok(Input {
             program,
             object: Some(obj),
             core_relos,
             prog_type,
             line_info,
+            func_info,
         });
     }
     decode(path, &bytes, syntax).map(|program| Input {
@@ -167,6 +173,7 @@ pub(crate) fn read_input(
         core_relos: None,
         prog_type: None,
         line_info: Vec::new(),
+        func_info: false,
     })
 }
 

@@ -119,6 +119,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
     // The hints read the log's detail lines: always keep one.
     let config = VerifierConfig {
         log_level: log_level | LOG_LEVEL1,
+        func_info: loaded.func_info,
     };
     let out = verify_with(&loaded.program, &env, &maps, &config);
     let s = out.stats;

@@ -619,10 +619,7 @@ fn bpftool_loadall_reports_our_tags() {
 
 /// Fixture programs our verifier cannot judge yet, with the reason; the
 /// test fails when one of them starts to pass, so the list stays true.
-const VERIFIER_GAPS: &[(&str, &str)] = &[(
-    "tc_loop",
-    "bpf_loop takes a callback (ARG_PTR_TO_FUNC): callbacks are not modelled yet",
-)];
+const VERIFIER_GAPS: &[(&str, &str)] = &[];
 
 /// The object's maps as the verifier sees them: map-in-map inner
 /// templates appended after them.
@@ -668,7 +665,11 @@ fn our_verifier_accepts_what_the_kernel_accepts() {
                 prog.attach.map_or(0, |a| a.0),
                 obj.license.as_deref().unwrap_or(""),
             );
-            let ours = ebpf_verifier::check::verify(&prog.program, &env, &maps);
+            let config = ebpf_verifier::check::VerifierConfig {
+                func_info: !prog.func_info.is_empty(),
+                ..ebpf_verifier::check::VerifierConfig::default()
+            };
+            let ours = ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &config);
             let gap = VERIFIER_GAPS.iter().find(|(n, _)| *n == prog.name);
             match (&ours.result, gap) {
                 (Ok(()), None) => agree += 1,

@@ -16,10 +16,13 @@
 //! acquired references, bpf-to-bpf calls (frames, call depth, combined
 //! stack), the return value, the 1,000,000-instruction limit.
 //!
-//! Not yet: state pruning (`is_state_visited`), precision tracking, the
-//! level-2 log's exact layout (liveness lines, state alignment), atomics on
-//! pointers other than the stack and map values, callbacks (`bpf_loop`),
-//! iterators, kfuncs, unprivileged rules.
+//! Also: state pruning (`is_state_visited`), precision tracking
+//! (`mark_chain_precision`), callbacks of `bpf_loop` and
+//! `bpf_for_each_map_elem`, and the kernel's log at levels 1 and 2.
+//!
+//! Not yet: liveness, the `mark_precise:` log trace, atomics on pointers
+//! other than the stack and map values, other callbacks, iterators,
+//! kfuncs, unprivileged rules.
 
 use ebpf_cfg::Cfg;
 use ebpf_isa::{
@@ -30,6 +33,41 @@ use crate::scalar::{BranchTaken, ScalarBounds, reg_set_min_max};
 use crate::state::{
     FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
 };
+
+/// `BPF_FUNC_for_each_map_elem`, whose callback gets the map, a key and a
+/// value.
+const HELPER_FOR_EACH_MAP_ELEM: i32 = 164;
+/// `BPF_FUNC_loop` and `BPF_FUNC_for_each_map_elem`: helpers that call a
+/// callback synchronously, which the walk models.
+const CALLBACK_HELPERS: [i32; 2] = [HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM];
+/// `BPF_FUNC_loop`.
+const HELPER_LOOP: i32 = 181;
+
+/// Whether `insn` calls a helper that calls back (`calls_callback`).
+fn calls_callback(insn: &Insn) -> bool {
+    matches!(insn, Insn::Call(CallTarget::Helper(id)) if CALLBACK_HELPERS.contains(id))
+}
+
+/// `R0` outside the range an exit allows (`verbose_invalid_scalar`): the
+/// bounds it has, or `unknown scalar value`.
+fn invalid_scalar(ctx: &str, r: &RegState, lo: i64, hi: i64) -> String {
+    let mut has = String::new();
+    if r.var.smin_value > i64::MIN {
+        has.push_str(&format!(" smin={}", r.var.smin_value));
+    }
+    if r.var.smax_value < i64::MAX {
+        has.push_str(&format!(" smax={}", r.var.smax_value));
+    }
+    if has.is_empty() {
+        has.push_str(" unknown scalar value");
+    }
+    format!("{ctx} the register R0 has{has} should have been in [{lo}, {hi}]")
+}
+
+/// A scalar known to be 0.
+fn is_known_zero(r: &RegState) -> bool {
+    r.ty == RegType::Scalar && r.var.var_off.is_const() && r.var.var_off.value == 0
+}
 
 /// A packet pointer's `range` when it is known to point past the end
 /// (`pkt > pkt_end` held), and at or past it (`pkt >= pkt_end`).
@@ -97,6 +135,12 @@ pub enum ArgType {
     Ctx,
     /// `ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE`: a reserved sample, released.
     RingbufMemRelease,
+    /// `ARG_PTR_TO_FUNC`: a callback, `ld_imm64` of a function.
+    Func,
+    /// `ARG_PTR_TO_STACK`: a pointer into the stack.
+    Stack,
+    /// `ARG_PTR_TO_STACK_OR_NULL`: a pointer into the stack, or 0.
+    StackOrNull,
 }
 
 /// A helper's prototype (`struct bpf_func_proto`).
@@ -297,6 +341,8 @@ struct Walker<'a> {
     prev_insns: u64,
     /// `log_level` bits (see [`VerifierConfig::log_level`]).
     level: u32,
+    /// See [`VerifierConfig::func_info`].
+    func_info: bool,
     /// Registers (bit `i`: `r<i>`) and stack slots (bit `i`: `fp-8*(i+1)`)
     /// of the current frame touched since the state was last printed
     /// (`scratched_regs`, `scratched_stack_slots`).
@@ -326,13 +372,18 @@ pub struct VerifierConfig {
     /// The kernel's `log_level`: an or of [`LOG_LEVEL1`], [`LOG_LEVEL2`]
     /// and [`LOG_STATS`]; 0 gives an empty log (and the fastest run).
     pub log_level: u32,
+    /// The program comes with BTF `func_info` (an object built with `-g`
+    /// does): the kernel refuses a function's address (`ld_imm64` of a
+    /// pseudo function, as callbacks are passed) without it.
+    pub func_info: bool,
 }
 
 impl Default for VerifierConfig {
-    /// The level-2 log, as [`verify`] gives it.
+    /// The level-2 log, as [`verify`] gives it; no `func_info`.
     fn default() -> Self {
         VerifierConfig {
             log_level: LOG_LEVEL2,
+            func_info: false,
         }
     }
 }
@@ -370,6 +421,7 @@ pub fn verify_with(
         prev_jmps: 0,
         prev_insns: 0,
         level: config.log_level,
+        func_info: config.func_info,
         scratch_regs: 0,
         scratch_slots: 0,
         prev_log_pos: 0,
@@ -630,9 +682,19 @@ impl Walker<'_> {
     /// `pc` covers it, refuse an infinite loop when an unfinished one on
     /// this path equals it, and store a new checkpoint when the kernel's
     /// heuristic says so.
-    fn is_state_visited(&mut self, pc: usize, st: &mut VerifierState) -> Result<Visited, Refusal> {
+    ///
+    /// `callback_call`: `pc` calls a helper that calls back; a state that
+    /// comes back to it from a callback iteration is pruned when the one
+    /// stored before the iteration covers it (`RANGE_WITHIN`): the
+    /// iterations have converged.
+    fn is_state_visited(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        callback_call: bool,
+    ) -> Result<Visited, Refusal> {
         let ids = self.at.get(pc).cloned().unwrap_or_default();
-        let force = self.prune.get(pc).is_some_and(|p| p.1);
+        let force = callback_call || self.prune.get(pc).is_some_and(|p| p.1);
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
         let mut add = force
@@ -642,8 +704,15 @@ impl Walker<'_> {
             let Some(c) = self.checkpoints.get(id) else {
                 continue;
             };
-            if c.branches == 0 {
-                if states_equal(&c.state, st, false) {
+            // A finished state covers this one; at a callback call, so
+            // does the one stored before this iteration.
+            let covers = if c.branches == 0 {
+                states_equal(&c.state, st, false)
+            } else {
+                callback_call && states_equal(&c.state, st, true)
+            };
+            if c.branches == 0 || callback_call {
+                if covers {
                     // What the old state's safety rested on, this path now
                     // rests on too (`propagate_precision`).
                     let (regs, slots, single) = precise_marks(&c.state);
@@ -836,8 +905,9 @@ impl Walker<'_> {
             }
             // As in the kernel, the instruction is counted before the
             // state is compared.
-            if self.prune.get(pc).is_some_and(|p| p.0) {
-                match self.is_state_visited(pc, &mut st)? {
+            let at_callback_call = self.prog.insns().get(pc).is_some_and(calls_callback);
+            if at_callback_call || self.prune.get(pc).is_some_and(|p| p.0) {
+                match self.is_state_visited(pc, &mut st, at_callback_call)? {
                     Visited::Prune => {
                         if logging {
                             match print_from {
@@ -867,7 +937,19 @@ impl Walker<'_> {
                     self.print_insn_state(pc, &st);
                 }
                 let start = self.log.len();
-                self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log()));
+                match insn {
+                    // The kernel prints a function's address as the raw
+                    // immediate (still the offset while it verifies).
+                    Insn::LdImm64 {
+                        dst,
+                        imm: Imm64::Func(off),
+                    } => self.log.push_str(&format!(
+                        "{pc}: (18) r{} = {:#x}\n",
+                        dst.num(),
+                        off as u32
+                    )),
+                    _ => self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log())),
+                }
                 self.prev_insn_print_pos = self.log.len().saturating_sub(start);
                 self.prev_log_pos = self.log.len();
             }
@@ -1017,7 +1099,14 @@ impl Walker<'_> {
                         r.off = off as i32;
                         r
                     }
-                    Imm64::Func(_) => RegState::pointer(RegType::Func),
+                    Imm64::Func(off) => {
+                        if !self.func_info {
+                            return Err(refuse(EINVAL, pc, "missing btf func_info"));
+                        }
+                        let mut r = RegState::pointer(RegType::Func);
+                        r.mem_size = u32::try_from(target(pc, off)).unwrap_or(u32::MAX);
+                        r
+                    }
                     _ => {
                         return Err(refuse(EINVAL, pc, "unsupported ld_imm64 source"));
                     }
@@ -1120,7 +1209,7 @@ impl Walker<'_> {
             } => {
                 return self.cond_jump(pc, st, cond, width, dst, src, off, pending);
             }
-            Insn::Call(CallTarget::Helper(id)) => self.helper_call(pc, st, id)?,
+            Insn::Call(CallTarget::Helper(id)) => self.helper_call(pc, st, id, pending)?,
             Insn::Call(CallTarget::Local(off)) => {
                 let callee = target(pc, off);
                 if st.frames.len() >= MAX_CALL_FRAMES {
@@ -1434,6 +1523,21 @@ impl Walker<'_> {
                 let vs = meta.map_or(0, |m| m.value_size);
                 self.region_check(pc, r, &base, off, n, i64::from(vs), |o| {
                     format!("invalid access to map value, value_size={vs} off={o} size={n}")
+                })?;
+                Ok(Some(RegState::unknown_scalar()))
+            }
+            RegType::MapKey => {
+                if write {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("write to change key R{r} not allowed"),
+                    ));
+                }
+                let meta = base.map.and_then(|i| self.maps.get(i as usize)).copied();
+                let ks = meta.map_or(0, |m| m.key_size);
+                self.region_check(pc, r, &base, off, n, i64::from(ks), |o| {
+                    format!("invalid access to memory, mem_size={ks} off={o} size={n}")
                 })?;
                 Ok(Some(RegState::unknown_scalar()))
             }
@@ -1918,7 +2022,13 @@ impl Walker<'_> {
         Ok(Next::Jump(fall_pc))
     }
 
-    fn helper_call(&mut self, pc: usize, st: &mut VerifierState, id: i32) -> Result<(), Refusal> {
+    fn helper_call(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        id: i32,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), Refusal> {
         let proto = match self.env.helper(id) {
             HelperLookup::Refused { errno, message } => return Err(refuse(errno, pc, message)),
             HelperLookup::Proto(p) => p,
@@ -1928,6 +2038,7 @@ impl Walker<'_> {
         let mut const_key: Option<u64> = None;
         let mut key_ptr: Option<(RegState, u32)> = None;
         let mut released: Option<u32> = None;
+        let mut callback: Option<usize> = None;
         for (regno, arg) in (1usize..).zip(proto.args.iter()) {
             let reg_id = Reg::new(regno as u8).unwrap_or(Reg::R1);
             if *arg == ArgType::None {
@@ -2014,7 +2125,49 @@ impl Walker<'_> {
                     }
                     released = Some(r.ref_obj_id);
                 }
+                ArgType::Func => {
+                    if r.ty != RegType::Func {
+                        return Err(expect("func"));
+                    }
+                    callback = Some(r.mem_size as usize);
+                }
+                ArgType::Stack | ArgType::StackOrNull => {
+                    let null_ok = *arg == ArgType::StackOrNull && is_known_zero(&r);
+                    if r.ty != RegType::Stack && !null_ok {
+                        return Err(expect("fp"));
+                    }
+                }
             }
+        }
+        if let Some(start) = callback {
+            if !CALLBACK_HELPERS.contains(&id) {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!(
+                        "{}#{id}: callbacks of this helper not modelled yet",
+                        proto.name
+                    ),
+                ));
+            }
+            // bpf_loop calls back at most its count's maximum times: the
+            // count decides when iterating stops, so it is precise.
+            let more = if id == HELPER_LOOP {
+                self.precise_reg(st, Reg::R1);
+                u64::from(st.cur().callback_depth) < st.reg(Reg::R1).var.umax_value
+            } else {
+                true
+            };
+            if more {
+                self.push_callback(pc, st, id, start, map, pending)?;
+            } else if self.level & LOG_LEVEL2 != 0 {
+                self.log.push_str(&format!(
+                    "frame{} bpf_loop iteration limit reached\n",
+                    st.frames.len().saturating_sub(1)
+                ));
+            }
+            // The path that goes on has left the loop.
+            st.cur_mut().callback_depth = 0;
         }
         if let Some(id) = released {
             // Every copy of the released pointer, spilled ones included,
@@ -2142,6 +2295,36 @@ impl Walker<'_> {
     }
 
     fn exit(&mut self, pc: usize, st: &mut VerifierState) -> Result<Next, Refusal> {
+        if st.frames.len() > 1 && st.cur().callback {
+            // A callback returns 0 or 1 to its helper, and control goes
+            // back to the helper call, which may call it again
+            // (`prepare_func_exit` with `in_callback_fn`).
+            let r0 = self.read(st, pc, Reg::R0)?;
+            if r0.ty != RegType::Scalar {
+                return Err(refuse(EACCES, pc, "R0 not a scalar value"));
+            }
+            self.precise_reg(st, Reg::R0);
+            if r0.var.smin_value < 0 || r0.var.smax_value > 1 {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    invalid_scalar("At callback return", &r0, 0, 1),
+                ));
+            }
+            if self.logging() {
+                self.log.push_str("returning from callee:\n");
+                self.print_frame(st, st.frames.len().saturating_sub(1));
+            }
+            let Some(callee) = st.frames.pop() else {
+                return Ok(Next::Done);
+            };
+            let back = callee.callsite.unwrap_or(pc);
+            if self.logging() {
+                self.log.push_str(&format!("to caller at {back}:\n"));
+                self.print_frame(st, st.frames.len().saturating_sub(1));
+            }
+            return Ok(Next::Jump(back));
+        }
         if st.frames.len() > 1 {
             // A subprogram's r0 goes back as it is (`prepare_func_exit`):
             // the caller fails only if it reads an unset one.
@@ -2192,10 +2375,7 @@ impl Walker<'_> {
                 return Err(refuse(
                     EINVAL,
                     pc,
-                    format!(
-                        "At program exit the register R0 has smin={} smax={} should have been in [{lo}, {hi}]",
-                        r0.var.smin_value, r0.var.smax_value
-                    ),
+                    invalid_scalar("At program exit", &r0, lo, hi),
                 ));
             }
         }
@@ -2206,13 +2386,78 @@ impl Walker<'_> {
     /// combined stack (at most [`MAX_CALL_FRAMES`] frames), refuse once the
     /// sum passes 512 bytes. Each (subprogram, depth) pair is computed once,
     /// so the cost is linear in the call graph, whatever its shape.
+    /// A helper that calls `start` back (`push_callback_call`): the path
+    /// goes on after the call as if the callback ran zero times, and a
+    /// queued path enters the callback in a new frame, its arguments set
+    /// as the helper passes them. The callback's `exit` comes back to the
+    /// call, which queues the next iteration until the states converge
+    /// there.
+    fn push_callback(
+        &mut self,
+        pc: usize,
+        st: &VerifierState,
+        helper: i32,
+        start: usize,
+        map: Option<u32>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), Refusal> {
+        if st.frames.len() >= MAX_CALL_FRAMES {
+            return Err(refuse(
+                E2BIG,
+                pc,
+                format!(
+                    "the call stack of {} frames is too deep",
+                    st.frames.len().saturating_add(1)
+                ),
+            ));
+        }
+        let mut cb = st.clone();
+        let depth = cb.cur().callback_depth.saturating_add(1);
+        cb.cur_mut().callback_depth = depth;
+        let caller = cb.cur().clone();
+        let frameno = u32::try_from(cb.frames.len()).unwrap_or(u32::MAX);
+        let mut frame = FuncState::new(frameno, self.subprog_index(start), Some(pc));
+        frame.callback = true;
+        match helper {
+            // bpf_for_each_map_elem(map, cb, ctx, flags):
+            // cb(map, key, value, ctx).
+            HELPER_FOR_EACH_MAP_ELEM => {
+                frame.regs[1] = caller.regs[1];
+                let mut key = RegState::pointer(RegType::MapKey);
+                key.map = map;
+                frame.regs[2] = key;
+                let mut value = RegState::pointer(RegType::MapValue);
+                value.map = map;
+                frame.regs[3] = value;
+                frame.regs[4] = caller.regs[3];
+            }
+            // bpf_loop(n, cb, ctx, flags): cb(index, ctx).
+            _ => {
+                frame.regs[1] = RegState::unknown_scalar();
+                frame.regs[2] = caller.regs[3];
+            }
+        }
+        cb.frames.push(frame);
+        self.fork(pending, start, cb, pc);
+        Ok(())
+    }
+
     fn check_max_stack_depth(&self) -> Result<(), Refusal> {
         let n = self.subprog_starts.len();
         let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (pc, insn) in self.prog.iter() {
-            if let Insn::Call(CallTarget::Local(off)) = insn {
+            // Callbacks run on top of the frame that passes them.
+            let off = match insn {
+                Insn::Call(CallTarget::Local(off)) => Some(*off),
+                Insn::LdImm64 {
+                    imm: Imm64::Func(off),
+                    ..
+                } => Some(*off),
+                _ => None,
+            };
+            if let Some(off) = off {
                 let from = self.subprog_index(pc);
-                let to = self.subprog_index(target(pc, *off));
+                let to = self.subprog_index(target(pc, off));
                 if let Some(list) = calls.get_mut(from) {
                     list.push(to);
                 }
@@ -2286,7 +2531,7 @@ fn states_equal(old: &VerifierState, cur: &VerifierState, exact: bool) -> bool {
         }
     }
     for (fo, fc) in old.frames.iter().zip(&cur.frames) {
-        if fo.callsite != fc.callsite {
+        if fo.callsite != fc.callsite || fo.callback_depth > fc.callback_depth {
             return false;
         }
         for (ro, rc) in fo.regs.iter().zip(&fc.regs) {

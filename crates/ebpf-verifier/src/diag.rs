@@ -171,6 +171,9 @@ pub enum Code {
     CallTooDeep,
     /// `combined stack size of N calls is M. Too large`.
     StackTooLarge,
+    /// `missing btf func_info`: a function's address (a callback) in a
+    /// program loaded without BTF function records.
+    MissingFuncInfo,
     /// `At program exit the register R0 has ... should have been in [A,
     /// B]`.
     ReturnRange,
@@ -248,6 +251,7 @@ impl Code {
         Code::HelperMapType,
         Code::CallTooDeep,
         Code::StackTooLarge,
+        Code::MissingFuncInfo,
         Code::ReturnRange,
         Code::ReturnNotScalar,
         Code::ReferenceLeak,
@@ -335,6 +339,7 @@ impl Code {
             Code::HelperMapType => ("EBPF-V410", "helper does not take this kind of map"),
             Code::CallTooDeep => ("EBPF-V411", "call chain too deep"),
             Code::StackTooLarge => ("EBPF-V412", "combined stack too large"),
+            Code::MissingFuncInfo => ("EBPF-V413", "callback without BTF function records"),
             Code::ReturnRange => ("EBPF-V501", "return value out of range"),
             Code::ReturnNotScalar => ("EBPF-V502", "return value is not a number"),
             Code::ReferenceLeak => ("EBPF-V503", "reference not released"),
@@ -1450,6 +1455,27 @@ fn arg_type_hint(r: i64, ty: &str, expected: &str) -> String {
 }
 
 fn exit(m: &str) -> Option<Diagnosis> {
+    if m == "missing btf func_info" {
+        return Some(Diagnosis::new(
+            Code::MissingFuncInfo,
+            "a function's address (a callback for bpf_loop and the like) needs the program's \
+             BTF function records: build with `clang -g` and load the object with its .BTF and \
+             .BTF.ext; hand-written programs cannot pass callbacks",
+        ));
+    }
+    if let Some(now) = between(
+        m,
+        "At callback return the register R0 has ",
+        " should have been",
+    ) {
+        return Some(Diagnosis::new(
+            Code::ReturnRange,
+            format!(
+                "a callback must return 0 or 1 (for bpf_loop, 1 ends the loop), and R0 here \
+                 has {now}: `return 0;` to go on, `return 1;` to stop"
+            ),
+        ));
+    }
     let at_exit = m.starts_with("At program exit the register R0")
         || m.starts_with("At subprogram exit the register R0")
         || m.contains(" the register R0 ");
@@ -1735,6 +1761,11 @@ mod tests {
             Code::HelperMapType,
         ),
         ("the call stack of 9 frames is too deep", Code::CallTooDeep),
+        ("missing btf func_info", Code::MissingFuncInfo),
+        (
+            "At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]",
+            Code::ReturnRange,
+        ),
         (
             "combined stack size of 2 calls is 608. Too large",
             Code::StackTooLarge,

@@ -59,6 +59,9 @@ fn arg(a: crate::platform::ArgType) -> Option<check::ArgType> {
         ArgBase::ConstSizeOrZero => check::ArgType::ConstSizeOrZero,
         ArgBase::ConstAllocSizeOrZero => check::ArgType::ConstAllocSizeOrZero,
         ArgBase::PtrToCtx if !null => check::ArgType::Ctx,
+        ArgBase::PtrToFunc if !null => check::ArgType::Func,
+        ArgBase::PtrToStack if null => check::ArgType::StackOrNull,
+        ArgBase::PtrToStack => check::ArgType::Stack,
         ArgBase::PtrToRingbufMem if f.contains(TypeFlags::OBJ_RELEASE) => {
             check::ArgType::RingbufMemRelease
         }

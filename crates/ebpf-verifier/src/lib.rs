@@ -57,8 +57,13 @@
 //! `stack depth` and the `processed` line. Not yet: the liveness lines
 //! Linux 6.18 prints, the `mark_precise:` trace, SCC lines.
 //!
-//! Not yet: unprivileged rules, callbacks, iterators, kfuncs, BTF-typed
-//! pointers.
+//! Callbacks of `bpf_loop` and `bpf_for_each_map_elem` are verified as the
+//! kernel does: in a frame of their own, iterated at the helper call until
+//! the states converge (`bpf_loop`: at most its count's maximum times).
+//!
+//! Not yet: unprivileged rules, other callbacks (timers, `bpf_find_vma`,
+//! user ring buffers), iterators, `may_goto`, kfuncs, BTF-typed pointers,
+//! sockets, dynptrs, spin locks.
 //!
 //! ```
 //! use ebpf_isa::{AluOp, JmpCond, Width};

@@ -140,7 +140,9 @@ pub struct RegState {
     pub range: i64,
     /// Maps: index of the map (`map_ptr`), in the verifier's map table.
     pub map: Option<u32>,
-    /// `PTR_TO_MEM`: its size in bytes (`mem_size`, printed `sz=`).
+    /// `PTR_TO_MEM`: its size in bytes (`mem_size`, printed `sz=`);
+    /// `PTR_TO_FUNC`: the first slot of the function (`subprogno`'s
+    /// start).
     pub mem_size: u32,
     /// Ties a possibly-`NULL` pointer to its copies, or linked scalars
     /// (`id`).
@@ -428,6 +430,13 @@ pub struct FuncState {
     pub callsite: Option<usize>,
     /// Index of the subprogram this frame runs.
     pub subprog: usize,
+    /// A callback a helper calls (`in_callback_fn`): its `exit` returns to
+    /// the helper call, which may call it again, and its `r0` must be 0
+    /// or 1.
+    pub callback: bool,
+    /// Callback iterations this frame has queued at its current helper
+    /// call (`callback_depth`): `bpf_loop` stops at its count's maximum.
+    pub callback_depth: u32,
 }
 
 impl FuncState {
@@ -443,6 +452,8 @@ impl FuncState {
             frameno,
             callsite,
             subprog,
+            callback: false,
+            callback_depth: 0,
         }
     }
 
@@ -540,6 +551,9 @@ impl fmt::Display for FuncStateDisplay<'_> {
                     write!(f, "{}", t.char())?;
                 }
             }
+        }
+        if fr.callback {
+            f.write_str(" cb")?;
         }
         Ok(())
     }
