@@ -135,6 +135,22 @@ pub enum ArgType {
     Ctx,
     /// `ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE`: a reserved sample, released.
     RingbufMemRelease,
+    /// `ARG_PTR_TO_MEM` that the helper writes (`MEM_UNINIT`,
+    /// `MEM_WRITE`), size in the next argument.
+    MemWrite,
+    /// `ARG_PTR_TO_MEM | PTR_MAYBE_NULL`, read: memory or `NULL` with a
+    /// zero size in the next argument.
+    MemReadOrNull,
+    /// `ARG_PTR_TO_MEM | PTR_MAYBE_NULL` that the helper writes.
+    MemWriteOrNull,
+    /// `ARG_PTR_TO_FIXED_SIZE_MEM`: this many bytes the helper reads
+    /// (`write`: or writes).
+    FixedMem {
+        /// `arg_size`.
+        size: u32,
+        /// `MEM_UNINIT` / `MEM_WRITE`.
+        write: bool,
+    },
     /// `ARG_PTR_TO_FUNC`: a callback, `ld_imm64` of a function.
     Func,
     /// `ARG_PTR_TO_STACK`: a pointer into the stack.
@@ -2069,18 +2085,33 @@ impl Walker<'_> {
                             m.value_size
                         }
                     });
-                    self.check_helper_mem(pc, st, regno, r, size)?;
+                    self.check_helper_mem(pc, st, regno, r, size, false)?;
                     if *arg == ArgType::MapKey {
                         const_key = stack_const(st, &r, size);
                         key_ptr = Some((r, size));
                     }
                 }
-                ArgType::MemRead => {
+                ArgType::FixedMem { size, write } => {
+                    self.check_helper_mem(pc, st, regno, r, *size, *write)?;
+                }
+                ArgType::MemRead
+                | ArgType::MemWrite
+                | ArgType::MemReadOrNull
+                | ArgType::MemWriteOrNull => {
+                    let write = matches!(arg, ArgType::MemWrite | ArgType::MemWriteOrNull);
+                    let null_ok = matches!(arg, ArgType::MemReadOrNull | ArgType::MemWriteOrNull);
                     // The size is in the next argument.
                     let next = regno.saturating_add(1);
                     let size_reg = Reg::new(next as u8).unwrap_or(Reg::R2);
                     let sz = self.read(st, pc, size_reg)?;
                     self.precise_reg(st, size_reg);
+                    if null_ok && is_known_zero(&r) {
+                        // `NULL` with nothing to access.
+                        if sz.var.umax_value == 0 {
+                            continue;
+                        }
+                        return Err(expect("fp"));
+                    }
                     let size_arg = proto.args.get(regno).copied();
                     if sz.var.umin_value == 0 && size_arg == Some(ArgType::ConstSize) {
                         return Err(refuse(
@@ -2093,7 +2124,7 @@ impl Walker<'_> {
                         ));
                     }
                     let size = sz.var.umax_value.min(u64::from(u32::MAX)) as u32;
-                    self.check_helper_mem(pc, st, regno, r, size)?;
+                    self.check_helper_mem(pc, st, regno, r, size, write)?;
                 }
                 ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => {
                     if r.ty != RegType::Scalar {
@@ -2253,6 +2284,10 @@ impl Walker<'_> {
     }
 
     /// A helper reads or writes `size` bytes at `r`.
+    /// Memory a helper reads or writes through argument `regno`: `size`
+    /// bytes from the pointer (`check_helper_mem_access`). A zero size
+    /// checks nothing. Stack bytes a helper writes become data: spills
+    /// there are gone (`check_stack_range_initialized` with `clobber`).
     fn check_helper_mem(
         &mut self,
         pc: usize,
@@ -2260,7 +2295,20 @@ impl Walker<'_> {
         regno: usize,
         r: RegState,
         size: u32,
+        write: bool,
     ) -> Result<(), Refusal> {
+        let rn = u8::try_from(regno).unwrap_or(1);
+        let n = i32::try_from(size).unwrap_or(i32::MAX);
+        if r.maybe_null() {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "R{regno} type={} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+                    r.type_str()
+                ),
+            ));
+        }
         match r.ty {
             RegType::Stack => {
                 let fixed = i64::from(r.off);
@@ -2276,11 +2324,77 @@ impl Walker<'_> {
                         ),
                     ));
                 }
+                if size == 0 {
+                    return Ok(());
+                }
+                // In range: `fixed` and `fixed + size` are in [-512, 0].
+                let (lo, hi) = (fixed as i32, fixed.saturating_add(i64::from(size)) as i32);
+                let frame_idx = r.frameno as usize;
+                let sub = st.frames.get(frame_idx).map_or(0, |f| f.subprog);
+                if let Some(d) = self.stack_depth.get_mut(sub) {
+                    *d = (*d).max(lo.unsigned_abs());
+                }
+                if write && let Some(frame) = st.frames.get_mut(frame_idx) {
+                    for a in lo..hi {
+                        let (spi, j) = slot_of(a);
+                        let slot = frame.slot_mut(spi);
+                        if slot.has_spill() {
+                            slot.spilled = RegState::unknown_scalar();
+                            for t in &mut slot.types {
+                                if *t == SlotType::Spill {
+                                    *t = SlotType::Misc;
+                                }
+                            }
+                        }
+                        slot.types[j] = SlotType::Misc;
+                    }
+                }
                 Ok(())
             }
-            RegType::MapValue | RegType::Packet | RegType::Mem => {
-                let reg = Reg::new(regno as u8).unwrap_or(Reg::R1);
-                let _ = self.mem_access(pc, st, reg, r, 0, Size::B, Access::Read)?;
+            _ if size == 0 => Ok(()),
+            RegType::MapValue => {
+                let meta = r.map.and_then(|i| self.maps.get(i as usize)).copied();
+                let vs = meta.map_or(0, |m| m.value_size);
+                self.region_check(pc, rn, &r, 0, n, i64::from(vs), |o| {
+                    format!("invalid access to map value, value_size={vs} off={o} size={n}")
+                })
+            }
+            RegType::MapKey => {
+                let meta = r.map.and_then(|i| self.maps.get(i as usize)).copied();
+                let ks = meta.map_or(0, |m| m.key_size);
+                self.region_check(pc, rn, &r, 0, n, i64::from(ks), |o| {
+                    format!("invalid access to memory, mem_size={ks} off={o} size={n}")
+                })
+            }
+            RegType::Mem => {
+                let sz = r.mem_size;
+                self.region_check(pc, rn, &r, 0, n, i64::from(sz), |o| {
+                    format!("invalid access to memory, mem_size={sz} off={o} size={n}")
+                })
+            }
+            RegType::Packet | RegType::PacketMeta => {
+                let start = i64::from(r.off);
+                let end = start.saturating_add(i64::from(size));
+                if r.var.smin_value < 0 {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."
+                        ),
+                    ));
+                }
+                if start < 0 || end > r.range {
+                    self.log.push_str(&format!(
+                        "invalid access to packet, off={start} size={size}, R{regno}(id={},off={start},r={})\n",
+                        r.id, r.range
+                    ));
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{regno} offset is outside of the packet"),
+                    ));
+                }
                 Ok(())
             }
             _ => Err(refuse(

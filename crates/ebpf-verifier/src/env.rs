@@ -43,18 +43,31 @@ impl<'p> LinuxEnv<'p> {
     }
 }
 
-fn arg(a: crate::platform::ArgType) -> Option<check::ArgType> {
+fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
     let f = a.flags;
     let null = f.contains(TypeFlags::PTR_MAYBE_NULL);
+    let write = f.contains(TypeFlags::MEM_UNINIT) || f.contains(TypeFlags::MEM_WRITE);
     Some(match a.base {
         ArgBase::DontCare => check::ArgType::None,
         ArgBase::Anything => check::ArgType::Anything,
         ArgBase::ConstMapPtr if !null => check::ArgType::ConstMapPtr,
         ArgBase::PtrToMapKey if !null => check::ArgType::MapKey,
         ArgBase::PtrToMapValue if !null => check::ArgType::MapValue,
-        ArgBase::PtrToMem if !null && !f.contains(TypeFlags::MEM_FIXED_SIZE) => {
-            check::ArgType::MemRead
+        ArgBase::PtrToMem if f.contains(TypeFlags::MEM_FIXED_SIZE) => {
+            if null {
+                return None;
+            }
+            check::ArgType::FixedMem {
+                size: fixed_size,
+                write,
+            }
         }
+        ArgBase::PtrToMem => match (null, write) {
+            (false, false) => check::ArgType::MemRead,
+            (false, true) => check::ArgType::MemWrite,
+            (true, false) => check::ArgType::MemReadOrNull,
+            (true, true) => check::ArgType::MemWriteOrNull,
+        },
         ArgBase::ConstSize => check::ArgType::ConstSize,
         ArgBase::ConstSizeOrZero => check::ArgType::ConstSizeOrZero,
         ArgBase::ConstAllocSizeOrZero => check::ArgType::ConstAllocSizeOrZero,
@@ -118,7 +131,12 @@ impl ProgramEnv for LinuxEnv<'_> {
             }
         };
         let name = p.name.strip_prefix("bpf_").unwrap_or(p.name);
-        let args: Option<Vec<check::ArgType>> = p.args.iter().map(|a| arg(*a)).collect();
+        let args: Option<Vec<check::ArgType>> = p
+            .args
+            .iter()
+            .zip(p.arg_size)
+            .map(|(a, size)| arg(*a, size))
+            .collect();
         match (args, ret(p.ret)) {
             (Some(a), Some(r)) => {
                 let mut args = [check::ArgType::None; 5];
