@@ -168,6 +168,9 @@ pub struct HelperProto {
     pub ret: RetType,
     /// Argument types, `r1..=r5`.
     pub args: [ArgType; 5],
+    /// The call may move the packet (`bpf_helper_changes_pkt_data`): every
+    /// packet pointer is invalid afterwards.
+    pub changes_pkt_data: bool,
 }
 
 /// The answer to "may this program call helper `id`?".
@@ -2207,6 +2210,19 @@ impl Walker<'_> {
             st.refs.retain(|(r, _)| *r != id);
             st.for_each_reg(|reg| {
                 if reg.ref_obj_id == id {
+                    *reg = RegState::unknown_scalar();
+                }
+            });
+        }
+        // The packet may have moved: no packet pointer survives the call
+        // (`clear_all_pkt_pointers`; a loader that may leak pointers gets
+        // unknown scalars).
+        if proto.changes_pkt_data {
+            st.for_each_reg(|reg| {
+                if matches!(
+                    reg.ty,
+                    RegType::Packet | RegType::PacketMeta | RegType::PacketEnd
+                ) {
                     *reg = RegState::unknown_scalar();
                 }
             });

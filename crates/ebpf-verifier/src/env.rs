@@ -141,7 +141,12 @@ impl ProgramEnv for LinuxEnv<'_> {
             (Some(a), Some(r)) => {
                 let mut args = [check::ArgType::None; 5];
                 args.copy_from_slice(&a);
-                HelperLookup::Proto(check::HelperProto { name, ret: r, args })
+                HelperLookup::Proto(check::HelperProto {
+                    name,
+                    ret: r,
+                    args,
+                    changes_pkt_data: p.changes_pkt_data,
+                })
             }
             _ => HelperLookup::Refused {
                 errno: "EINVAL",
