@@ -1,5 +1,7 @@
 //! `cargo xtask fixtures` (loader part): compile the ELF fixtures of
-//! `ebpf-loader` from their C sources.
+//! `ebpf-loader`, and `ebpf-verifier`'s real-world-style objects
+//! (`crates/ebpf-verifier/tests/objects/*.c`, `-mcpu=v3` only, against the
+//! system's `<linux/bpf.h>`), from their C sources.
 //!
 //! Every `crates/ebpf-loader/fixtures/*.c` is compiled with
 //! `clang-19 -O2 -g -target bpf -mcpu=<cpu> -c` for `v2`, `v3` and `v4`
@@ -36,9 +38,29 @@ fn sources(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(out)
 }
 
-/// Compile every fixture of `ebpf-loader` under the workspace `root`.
+/// Compile every fixture of `ebpf-loader` under the workspace `root`, then
+/// `ebpf-verifier`'s real-world-style objects.
 pub(crate) fn build(root: &Path) -> Result<(), Error> {
-    let dir = root.join("crates/ebpf-loader/fixtures");
+    build_dir(
+        &root.join("crates/ebpf-loader/fixtures"),
+        &CPUS,
+        &[],
+        "ebpf-loader",
+    )?;
+    // These include the system's <linux/bpf.h> (linux-libc-dev), whose
+    // <asm/types.h> lives in the multiarch directory.
+    build_dir(
+        &root.join("crates/ebpf-verifier/tests/objects"),
+        &["v3"],
+        &["-I/usr/include/x86_64-linux-gnu"],
+        "ebpf-verifier",
+    )
+}
+
+/// Compile every `*.c` of `dir` into `dir/build/<name>.<cpu>.o` for each
+/// of `cpus`, with `extra` flags.
+fn build_dir(dir: &Path, cpus: &[&str], extra: &[&str], what: &str) -> Result<(), Error> {
+    let dir = dir.to_path_buf();
     let build = dir.join("build");
     std::fs::create_dir_all(&build).map_err(|source| Error::Io {
         path: build.clone(),
@@ -53,12 +75,13 @@ pub(crate) fn build(root: &Path) -> Result<(), Error> {
         let Some(file) = src.file_name() else {
             continue;
         };
-        for cpu in CPUS {
+        for cpu in cpus {
             let out = PathBuf::from("build").join(format!("{stem}.{cpu}.o"));
             let mut cmd = Command::new(CLANG);
             cmd.current_dir(&dir)
                 .args(["-O2", "-g", "-target", "bpf"])
                 .arg(format!("-mcpu={cpu}"))
+                .args(extra)
                 .arg(&prefix_map)
                 .arg("-c")
                 .arg(file)
@@ -71,7 +94,7 @@ pub(crate) fn build(root: &Path) -> Result<(), Error> {
                     return Err(Error::MissingTool {
                         message: format!(
                             "{CLANG} not found: install it (apt-get install clang-19) \
-                             to rebuild the loader fixtures"
+                             to rebuild the {what} fixtures"
                         ),
                     });
                 }
@@ -81,7 +104,7 @@ pub(crate) fn build(root: &Path) -> Result<(), Error> {
         }
     }
     println!(
-        "fixtures: built {count} ebpf-loader object(s) in {}",
+        "fixtures: built {count} {what} object(s) in {}",
         build.display()
     );
     Ok(())

@@ -93,7 +93,13 @@ fn create_map(k: &Kernel, def: &MapDef) -> MapFd {
             map_type: MapType(def.map_type.0),
             key_size: def.key_size,
             value_size: def.value_size,
-            max_entries: def.max_entries,
+            // libbpf sizes a perf event array without max_entries to the
+            // number of possible CPUs.
+            max_entries: if def.map_type.0 == 4 && def.max_entries == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+            } else {
+                def.max_entries
+            },
             map_flags: MapFlags(def.flags),
             name: kernel_name(&def.name),
             inner_map_fd: inner.map(AsFd::as_fd),
@@ -697,4 +703,106 @@ fn our_verifier_accepts_what_the_kernel_accepts() {
          ({gaps} known gaps)"
     ));
     assert!(agree >= 40, "only {agree}");
+}
+
+/// `ebpf-verifier`'s real-world-style objects (`tests/objects/*.c`: load
+/// balancer, packet editing, tracing, loops, functions, with a few
+/// classic bugs), parsed like the fixtures.
+fn verifier_objects() -> Vec<(String, Object)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-verifier/tests/objects/build");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("verifier objects exist")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let file = p.file_name().and_then(|f| f.to_str()).expect("utf-8 name");
+            let name = file.split('.').next().unwrap_or_default();
+            let bytes = std::fs::read(p).expect("read object");
+            let obj = Object::parse_named(&bytes, name)
+                .unwrap_or_else(|e| panic!("{file}: the loader refuses it: {e}"));
+            (file.to_owned(), obj)
+        })
+        .collect()
+}
+
+/// Programs of the objects where our verdict is known to differ from the
+/// kernel's, with the reason. The test fails when one of them starts to
+/// agree, so the list stays true.
+const OBJECT_DIFFERENCES: &[(&str, &str)] = &[];
+
+/// Our verifier against the kernel on every program of the verifier's
+/// real-world-style objects: the same verdict, and for a refusal the same
+/// error line; never accepting what the kernel refuses. Prints both
+/// processed-instruction counts.
+#[test]
+fn our_verifier_agrees_on_real_world_style_objects() {
+    let Some(k) = probe_or_skip("our_verifier_agrees_on_real_world_style_objects") else {
+        return;
+    };
+    let platform = ebpf_verifier::platform::LinuxPlatform::new();
+    let (mut agree, mut total, mut unexpected) = (0, 0, Vec::new());
+    for (file, obj) in verifier_objects() {
+        let loaded = load_object(&k, &file, &obj);
+        let maps = verifier_maps(&obj);
+        for (prog, kernel) in obj.programs.iter().zip(&loaded.progs) {
+            total += 1;
+            let env = ebpf_verifier::LinuxEnv::new(
+                &platform,
+                ebpf_verifier::platform::ProgType(prog.prog_type.0),
+                prog.attach.map_or(0, |a| a.0),
+                obj.license.as_deref().unwrap_or(""),
+            );
+            let config = ebpf_verifier::check::VerifierConfig {
+                func_info: !prog.func_info.is_empty(),
+                log_level: 0,
+            };
+            let ours = ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &config);
+            let theirs = match kernel {
+                Ok(p) => Ok(p.log().stats().map_or(0, |s| s.insns_processed)),
+                Err(e) => Err(e.error_line().unwrap_or("(no error line)").to_owned()),
+            };
+            let mine = match &ours.result {
+                Ok(()) => Ok(ours.stats.insns_processed),
+                Err(r) => Err(r.message.clone()),
+            };
+            let same = match (&theirs, &mine) {
+                (Ok(_), Ok(_)) => true,
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            };
+            let kernel_text = format!("{theirs:?}");
+            note(&format!(
+                "verifier objects: {file} {:<22} kernel {kernel_text:<60} ours {mine:?}",
+                prog.name
+            ));
+            let known = OBJECT_DIFFERENCES.iter().find(|(n, _)| *n == prog.name);
+            assert!(
+                !(theirs.is_err() && mine.is_ok()),
+                "{file}: {}: soundness gap: the kernel refuses ({theirs:?}), we accept",
+                prog.name
+            );
+            match (same, known) {
+                (true, None) => agree += 1,
+                (false, Some(_)) => {}
+                (true, Some(_)) => unexpected.push(format!(
+                    "{file}: {}: now agrees: remove it from OBJECT_DIFFERENCES",
+                    prog.name
+                )),
+                (false, None) => unexpected.push(format!(
+                    "{file}: {}: kernel {theirs:?}, ours {mine:?}",
+                    prog.name
+                )),
+            }
+        }
+    }
+    note(&format!(
+        "verifier objects: {agree}/{total} programs get the kernel's verdict and error line \
+         ({} known differences)",
+        OBJECT_DIFFERENCES.len()
+    ));
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
 }

@@ -252,6 +252,9 @@ struct VerifierState {
     /// The instructions walked since `parent` (`jmp_history`, here every
     /// instruction), with what backtracking needs to know of each.
     history: Vec<(usize, Hist)>,
+    /// Callback iterations entered on this path (`callback_unroll_depth`):
+    /// two iterations of a callback are not an infinite loop.
+    callback_unroll_depth: u32,
 }
 
 /// What precision backtracking needs to know of a walked instruction.
@@ -521,6 +524,7 @@ impl Walker<'_> {
                 refs: Vec::new(),
                 parent: None,
                 history: Vec::new(),
+                callback_unroll_depth: 0,
             },
             None,
             0,
@@ -745,7 +749,10 @@ impl Walker<'_> {
                     }
                     return Ok(Visited::Prune);
                 }
-            } else if self.is_ancestor(id, st.parent) && states_equal(&c.state, st, true) {
+            } else if self.is_ancestor(id, st.parent)
+                && c.state.callback_unroll_depth == st.callback_unroll_depth
+                && states_equal(&c.state, st, true)
+            {
                 let cur = st.cur().display(self.maps).to_string();
                 let old = c.state.cur().display(self.maps).to_string();
                 self.log
@@ -2542,6 +2549,7 @@ impl Walker<'_> {
             ));
         }
         let mut cb = st.clone();
+        cb.callback_unroll_depth = cb.callback_unroll_depth.saturating_add(1);
         let depth = cb.cur().callback_depth.saturating_add(1);
         cb.cur_mut().callback_depth = depth;
         let caller = cb.cur().clone();
