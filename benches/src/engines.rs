@@ -274,7 +274,7 @@ pub fn verify_row(f: &Fixture, kernel: Option<&Kernel>) -> Result<VerifyRow, Ben
     // Like for like: the kernel is asked for a level-1 log with stats.
     let config = ebpf_verifier::check::VerifierConfig {
         log_level: ebpf_verifier::check::LOG_LEVEL1 | ebpf_verifier::check::LOG_STATS,
-        func_info: false,
+        ..ebpf_verifier::check::VerifierConfig::default()
     };
     let first = ebpf_verifier::check::verify_with(&prog, &env, &[], &config);
     let ours = match first.result {

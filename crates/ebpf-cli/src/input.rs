@@ -100,6 +100,8 @@ pub(crate) struct Input {
     pub(crate) line_info: Vec<ebpf_loader::LineInfo>,
     /// For ELF input: the program has BTF `func_info` records.
     pub(crate) func_info: bool,
+    /// For ELF input: the BTF signatures of the program's functions.
+    pub(crate) funcs: Vec<(usize, ebpf_loader::BtfFunc)>,
 }
 
 impl Input {
@@ -150,6 +152,7 @@ pub(crate) fn read_input(
                 prog_type: None,
                 line_info: Vec::new(),
                 func_info,
+                funcs: Vec::new(),
             });
         }
         let selected = crate::object::select(&obj, path, program)?;
@@ -158,6 +161,7 @@ pub(crate) fn read_input(
         let prog_type = Some(selected.prog_type.0);
         let line_info = selected.line_info.clone();
         let func_info = !selected.func_info.is_empty();
+        let funcs = selected.funcs.clone();
         return Ok(Input {
             program,
             object: Some(obj),
@@ -165,6 +169,7 @@ pub(crate) fn read_input(
             prog_type,
             line_info,
             func_info,
+            funcs,
         });
     }
     decode(path, &bytes, syntax).map(|program| Input {
@@ -174,6 +179,7 @@ pub(crate) fn read_input(
         prog_type: None,
         line_info: Vec::new(),
         func_info: false,
+        funcs: Vec::new(),
     })
 }
 

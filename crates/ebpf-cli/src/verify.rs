@@ -74,6 +74,45 @@ pub(crate) fn map_metas(obj: &ebpf_loader::Object) -> Vec<MapMeta> {
     out
 }
 
+/// The initial bytes of the object's read-only maps (`.rodata`, which
+/// libbpf freezes), by map index.
+pub(crate) fn map_data(obj: &ebpf_loader::Object) -> Vec<(u32, Vec<u8>)> {
+    const BPF_F_RDONLY_PROG: u32 = 0x80;
+    (0u32..)
+        .zip(&obj.maps)
+        .filter(|(_, m)| m.flags & BPF_F_RDONLY_PROG != 0)
+        .filter_map(|(i, m)| Some((i, m.data.clone()?)))
+        .collect()
+}
+
+/// The program's global functions as the verifier takes them (from the
+/// loader's BTF signatures; the entry function itself is not one).
+fn global_funcs(funcs: &[(usize, ebpf_loader::BtfFunc)]) -> Vec<ebpf_verifier::check::GlobalFunc> {
+    use ebpf_loader::BtfParam;
+    use ebpf_verifier::check::{GlobalArg, GlobalFunc};
+    funcs
+        .iter()
+        .filter(|(slot, f)| *slot != 0 && f.global)
+        .map(|(slot, f)| GlobalFunc {
+            start: *slot,
+            name: f.name.clone(),
+            args: f
+                .params
+                .iter()
+                .map(|a| match a {
+                    BtfParam::Scalar => GlobalArg::Scalar,
+                    BtfParam::Pointer { target, size } => GlobalArg::Pointer {
+                        target: target.clone(),
+                        size: *size,
+                    },
+                    _ => GlobalArg::Unsupported,
+                })
+                .collect(),
+            returns_scalar: matches!(f.ret, BtfParam::Scalar),
+        })
+        .collect()
+}
+
 /// The source line of slot `insn` (the last record at or before it), as
 /// `file:line: text`.
 fn source_line(lines: &[ebpf_loader::LineInfo], insn: usize) -> Option<String> {
@@ -120,6 +159,8 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
     let config = VerifierConfig {
         log_level: log_level | LOG_LEVEL1,
         func_info: loaded.func_info,
+        map_data: loaded.object.as_ref().map(map_data).unwrap_or_default(),
+        global_funcs: global_funcs(&loaded.funcs),
     };
     let out = verify_with(&loaded.program, &env, &maps, &config);
     let s = out.stats;

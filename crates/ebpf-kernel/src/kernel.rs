@@ -227,6 +227,12 @@ impl Kernel {
         map.handle().lookup(key)
     }
 
+    /// `BPF_MAP_FREEZE`: the map becomes read-only for user space, and a
+    /// `BPF_F_RDONLY_PROG` map constant for the verifier.
+    pub fn map_freeze(&self, map: &MapFd) -> Result<(), Error> {
+        map.handle().freeze()
+    }
+
     /// `BPF_MAP_DELETE_ELEM`: whether the key was present.
     pub fn map_delete(&self, map: &MapFd, key: &[u8]) -> Result<bool, Error> {
         map.handle().delete(key)

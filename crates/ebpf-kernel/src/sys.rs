@@ -631,6 +631,24 @@ impl MapHandle {
         }
     }
 
+    /// `BPF_MAP_FREEZE`: no more writes from user space (what libbpf does
+    /// to `.rodata` after filling it, so that programs may treat it as
+    /// constant).
+    pub(crate) fn freeze(&self) -> Result<(), Error> {
+        let mut attr = MapElemAttr {
+            map_fd: fd_u32(self.fd()),
+            ..MapElemAttr::default()
+        };
+        // SAFETY: the attribute names only the map's fd; the command reads
+        // nothing else and writes nothing back.
+        unsafe { sys_bpf(Cmd::MAP_FREEZE, &mut attr) }
+            .map(drop)
+            .map_err(|errno| Error::Syscall {
+                cmd: Cmd::MAP_FREEZE,
+                errno,
+            })
+    }
+
     /// `BPF_MAP_DELETE_ELEM`: `Ok(false)` when the kernel says `ENOENT`.
     pub(crate) fn delete(&self, key: &[u8]) -> Result<bool, Error> {
         self.check_key(key)?;

@@ -220,6 +220,127 @@ impl<'a> Btf<'a> {
     }
 }
 
+/// A parameter or return type of a BTF function, as the kernel's checks
+/// of global functions classify it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum BtfParam {
+    /// An integer or enum.
+    Scalar,
+    /// A pointer: the pointee's name when it is a struct or union (as the
+    /// program type's context is recognised), `""` otherwise, and its size
+    /// when it has one (`None` for `void *` and other unsized pointees).
+    Pointer {
+        /// Struct or union name, or typedef name of one.
+        target: String,
+        /// Size of the pointee in bytes.
+        size: Option<u32>,
+    },
+    /// `void` (return types only).
+    Void,
+    /// Anything else (structs by value, floats, ...), with the kind.
+    Other(&'static str),
+}
+
+/// A function's signature from its BTF `FUNC` and `FUNC_PROTO`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct BtfFunc {
+    /// Name.
+    pub name: String,
+    /// `BTF_FUNC_GLOBAL` linkage: the kernel verifies such a function on
+    /// its own, from this signature, and calls to it do not descend.
+    pub global: bool,
+    /// Parameters, in order.
+    pub params: Vec<BtfParam>,
+    /// Return type.
+    pub ret: BtfParam,
+}
+
+impl Btf<'_> {
+    /// The signature of `BTF_KIND_FUNC` type `id`.
+    pub(crate) fn func(&self, id: u32) -> Option<BtfFunc> {
+        let f = self.ty(id)?;
+        if f.kind != KIND_FUNC {
+            return None;
+        }
+        let proto = self.ty(f.size_or_type)?;
+        if proto.kind != KIND_FUNC_PROTO {
+            return None;
+        }
+        let mut params = Vec::with_capacity(proto.vlen);
+        for i in 0..proto.vlen {
+            // (name_off, type) pairs.
+            let ty = self.word(proto, i.checked_mul(2)?.checked_add(1)?)?;
+            params.push(self.param(ty));
+        }
+        Some(BtfFunc {
+            name: self.name(f.name_off).to_owned(),
+            // `vlen` of a FUNC is its linkage: 0 static, 1 global, 2 extern.
+            global: f.vlen == 1,
+            params,
+            ret: self.param(proto.size_or_type),
+        })
+    }
+
+    fn param(&self, id: u32) -> BtfParam {
+        if id == 0 {
+            return BtfParam::Void;
+        }
+        let Some((_, t)) = self.skip_mods(id) else {
+            return BtfParam::Other("unresolved");
+        };
+        match t.kind {
+            KIND_INT | KIND_ENUM | KIND_ENUM64 => BtfParam::Scalar,
+            KIND_PTR => {
+                let pointee = t.size_or_type;
+                // The name the kernel matches contexts by: the struct's,
+                // or the first typedef's on the way to it.
+                let mut target = String::new();
+                let mut cur = pointee;
+                for _ in 0..MAX_CHAIN {
+                    let Some(pt) = self.ty(cur) else { break };
+                    match pt.kind {
+                        KIND_TYPEDEF if target.is_empty() => {
+                            target = self.name(pt.name_off).to_owned();
+                            cur = pt.size_or_type;
+                        }
+                        KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
+                        | KIND_TYPE_TAG => cur = pt.size_or_type,
+                        KIND_STRUCT | KIND_UNION | KIND_FWD => {
+                            target = self.name(pt.name_off).to_owned();
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                let size = if pointee == 0 {
+                    None
+                } else {
+                    self.size_of(pointee, 0).and_then(|s| u32::try_from(s).ok())
+                };
+                BtfParam::Pointer { target, size }
+            }
+            KIND_STRUCT => BtfParam::Other("struct"),
+            KIND_UNION => BtfParam::Other("union"),
+            KIND_FLOAT => BtfParam::Other("float"),
+            _ => BtfParam::Other("unknown"),
+        }
+    }
+}
+
+/// The signature of every `.BTF` function type id in `ids`, parsed from
+/// the ELF's `.BTF` (empty without one, or for ids that are not functions).
+pub(crate) fn funcs(elf: &ElfFile<'_>, ids: &[(usize, u32)]) -> Vec<(usize, BtfFunc)> {
+    let Some(sec) = elf.sections.iter().find(|s| s.name == ".BTF") else {
+        return Vec::new();
+    };
+    let Ok(btf) = Btf::parse(sec.data) else {
+        return Vec::new();
+    };
+    ids.iter()
+        .filter_map(|&(slot, id)| Some((slot, btf.func(id)?)))
+        .collect()
+}
+
 /// Whether the `.BTF` DATASEC named `section` has a non-static variable:
 /// libbpf's rule for making a global data map `BPF_F_MMAPABLE`. False
 /// when there is no (readable) BTF or no such DATASEC.

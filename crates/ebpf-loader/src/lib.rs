@@ -124,6 +124,7 @@ mod object;
 mod prog_type;
 mod tag;
 
+pub use btf::{BtfFunc, BtfParam};
 pub use btf_ext::LineInfo;
 pub use error::LoadError;
 pub use maps::{

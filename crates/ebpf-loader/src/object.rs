@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use ebpf_isa::{Program, RawInsn};
 use goblin::elf::sym::{STB_GLOBAL, STB_WEAK, STT_FUNC};
 
+use crate::btf::BtfFunc;
 use crate::btf_ext::{self, BtfExt, LineInfo};
 use crate::elf::{ElfFile, Reloc, Section};
 use crate::error::LoadError;
@@ -67,6 +68,10 @@ pub struct ObjProgram {
     /// [`ObjProgram::program`], sorted by slot (empty without
     /// `.BTF.ext`).
     pub line_info: Vec<LineInfo>,
+    /// The BTF signature of the entry function and of each appended
+    /// subprogram, by slot of [`ObjProgram::program`] (from `func_info`;
+    /// empty without `.BTF.ext`): which are global, and their parameters.
+    pub funcs: Vec<(usize, BtfFunc)>,
     /// Number of CO-RE relocation records (`core_relo`) in this program's
     /// functions. They are **present but not applied**: field offsets are
     /// those clang compiled in, which may not match a running kernel.
@@ -195,6 +200,7 @@ impl Object {
             if sec.name != ".text" && f.global {
                 let def = section_def(&sec.name);
                 programs.push(ObjProgram {
+                    funcs: crate::btf::funcs(&elf, &linked.func_info),
                     func_info: linked.func_info,
                     line_info: linked.line_info,
                     core_relos: linked.core_relos,

@@ -34,6 +34,9 @@ use crate::state::{
     FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
 };
 
+/// `BPF_F_RDONLY_PROG`: programs may only read the map.
+const BPF_F_RDONLY_PROG: u32 = 0x80;
+
 /// `BPF_FUNC_for_each_map_elem`, whose callback gets the map, a key and a
 /// value.
 const HELPER_FOR_EACH_MAP_ELEM: i32 = 164;
@@ -155,6 +158,9 @@ pub enum ArgType {
     Func,
     /// `ARG_PTR_TO_STACK`: a pointer into the stack.
     Stack,
+    /// `ARG_PTR_TO_CONST_STR`: a NUL-terminated string at a constant
+    /// offset of a read-only map's value.
+    ConstStr,
     /// `ARG_PTR_TO_STACK_OR_NULL`: a pointer into the stack, or 0.
     StackOrNull,
 }
@@ -201,6 +207,47 @@ pub trait ProgramEnv {
     fn helper(&self, id: i32) -> HelperLookup;
     /// The range `r0` must be in at the main program's `exit`, if limited.
     fn return_range(&self) -> Option<(i64, i64)>;
+    /// Whether a pointer to the struct (or typedef) `name` is this program
+    /// type's context, as a global function's parameter
+    /// (`btf_is_prog_ctx_type`).
+    fn is_ctx_type(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+}
+
+/// A global function (`BTF_FUNC_GLOBAL` in the program's BTF): the kernel
+/// verifies it on its own, once, for any arguments its signature allows,
+/// and a call to it only checks the arguments against that signature.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct GlobalFunc {
+    /// Its first slot in the program.
+    pub start: usize,
+    /// Its name.
+    pub name: String,
+    /// Its parameters, `r1` first.
+    pub args: Vec<GlobalArg>,
+    /// Whether it returns an integer or enum (the kernel supports only
+    /// those).
+    pub returns_scalar: bool,
+}
+
+/// A global function's parameter, from its BTF type.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum GlobalArg {
+    /// An integer or enum: any scalar.
+    Scalar,
+    /// A pointer to the struct `target` (or typedef; `""` for others) of
+    /// `size` bytes: the context when `target` is the program type's
+    /// context, else memory of that size or `NULL`.
+    Pointer {
+        /// Pointee's struct, union or typedef name.
+        target: String,
+        /// Pointee's size (`None`: unknown, such as `void *`).
+        size: Option<u32>,
+    },
+    /// Something the kernel does not take (a struct by value, ...).
+    Unsupported,
 }
 
 /// Why a program was refused: the kernel's errno and message.
@@ -365,6 +412,15 @@ struct Walker<'a> {
     level: u32,
     /// See [`VerifierConfig::func_info`].
     func_info: bool,
+    /// See [`VerifierConfig::map_data`].
+    map_data: &'a [(u32, Vec<u8>)],
+    /// See [`VerifierConfig::global_funcs`].
+    global_funcs: &'a [GlobalFunc],
+    /// Which global functions a verified path called (`called`).
+    global_called: Vec<bool>,
+    /// The walk is verifying a global function on its own: its `exit`
+    /// only needs a scalar `r0`.
+    in_global: bool,
     /// Registers (bit `i`: `r<i>`) and stack slots (bit `i`: `fp-8*(i+1)`)
     /// of the current frame touched since the state was last printed
     /// (`scratched_regs`, `scratched_stack_slots`).
@@ -389,7 +445,7 @@ pub const LOG_LEVEL2: u32 = 2;
 pub const LOG_STATS: u32 = 4;
 
 /// How [`verify_with`] runs.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct VerifierConfig {
     /// The kernel's `log_level`: an or of [`LOG_LEVEL1`], [`LOG_LEVEL2`]
     /// and [`LOG_STATS`]; 0 gives an empty log (and the fastest run).
@@ -398,6 +454,15 @@ pub struct VerifierConfig {
     /// does): the kernel refuses a function's address (`ld_imm64` of a
     /// pseudo function, as callbacks are passed) without it.
     pub func_info: bool,
+    /// The initial bytes of read-only maps, by map index: what a frozen
+    /// `.rodata` holds, so constant strings passed to helpers
+    /// (`ARG_PTR_TO_CONST_STR`: `bpf_snprintf`'s format, `bpf_strncmp`)
+    /// can be checked. A read-only map without data here is taken as
+    /// holding terminated strings.
+    pub map_data: Vec<(u32, Vec<u8>)>,
+    /// The program's global functions (from BTF); all other subprograms are
+    /// static, verified at each call.
+    pub global_funcs: Vec<GlobalFunc>,
 }
 
 impl Default for VerifierConfig {
@@ -406,6 +471,8 @@ impl Default for VerifierConfig {
         VerifierConfig {
             log_level: LOG_LEVEL2,
             func_info: false,
+            map_data: Vec::new(),
+            global_funcs: Vec::new(),
         }
     }
 }
@@ -444,6 +511,10 @@ pub fn verify_with(
         prev_insns: 0,
         level: config.log_level,
         func_info: config.func_info,
+        map_data: &config.map_data,
+        global_funcs: &config.global_funcs,
+        global_called: vec![false; config.global_funcs.len()],
+        in_global: false,
         scratch_regs: 0,
         scratch_slots: 0,
         prev_log_pos: 0,
@@ -517,8 +588,15 @@ impl Walker<'_> {
         self.at = vec![Vec::new(); self.prog.len()];
         let mut entry = FuncState::new(0, 0, None);
         entry.regs[1] = RegState::pointer(RegType::Ctx);
+        self.explore(0, entry)?;
+        self.check_global_funcs()?;
+        self.check_max_stack_depth()
+    }
+
+    /// Every path from `pc` with the frame `entry` (`do_check_common`).
+    fn explore(&mut self, pc: usize, entry: FuncState) -> Result<(), Refusal> {
         let mut stack: Vec<Pending> = vec![(
-            0,
+            pc,
             VerifierState {
                 frames: vec![entry],
                 refs: Vec::new(),
@@ -538,7 +616,159 @@ impl Walker<'_> {
             }
             self.walk(pc, state, &mut stack, from)?;
         }
-        self.check_max_stack_depth()
+        Ok(())
+    }
+
+    /// Each global function a verified path called, verified on its own
+    /// for any arguments its signature allows, until no new one is called
+    /// (`do_check_subprogs`).
+    fn check_global_funcs(&mut self) -> Result<(), Refusal> {
+        let mut verified = vec![false; self.global_funcs.len()];
+        loop {
+            let mut progress = false;
+            // In the order of the subprograms (`func#N`).
+            let mut order: Vec<usize> = (0..self.global_funcs.len()).collect();
+            order.sort_by_key(|&i| self.global_funcs.get(i).map_or(0, |g| g.start));
+            for gi in order {
+                if verified.get(gi).copied().unwrap_or(true)
+                    || !self.global_called.get(gi).copied().unwrap_or(false)
+                {
+                    continue;
+                }
+                let Some(g) = self.global_funcs.get(gi) else {
+                    continue;
+                };
+                let (start, name) = (g.start, g.name.clone());
+                let sub = self.subprog_index(start);
+                if self.logging() {
+                    self.log
+                        .push_str(&format!("Validating {name}() func#{sub}...\n"));
+                }
+                let mut frame = FuncState::new(0, sub, None);
+                let args = g.args.clone();
+                for (i, arg) in args.iter().enumerate() {
+                    let Some(r) = frame.regs.get_mut(i.saturating_add(1)) else {
+                        break;
+                    };
+                    *r = match arg {
+                        GlobalArg::Scalar => RegState::unknown_scalar(),
+                        GlobalArg::Pointer { target, .. } if self.env.is_ctx_type(target) => {
+                            RegState::pointer(RegType::Ctx)
+                        }
+                        GlobalArg::Pointer {
+                            size: Some(size), ..
+                        } => {
+                            let mut m = RegState::pointer(RegType::Mem);
+                            m.mem_size = *size;
+                            m.flags = TypeFlags::MAYBE_NULL;
+                            m.id = self.new_id();
+                            m
+                        }
+                        // Refused at the call already.
+                        _ => RegState::unknown_scalar(),
+                    };
+                }
+                self.in_global = true;
+                let out = self.explore(start, frame);
+                self.in_global = false;
+                out?;
+                if self.logging() {
+                    self.log.push_str(&format!(
+                        "Func#{sub} ('{name}') is safe for any args that match its prototype\n"
+                    ));
+                }
+                if let Some(v) = verified.get_mut(gi) {
+                    *v = true;
+                }
+                progress = true;
+            }
+            if !progress {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A call to global function `gi`: its arguments must match its
+    /// signature (`btf_check_subprog_call`); it is not walked here, its
+    /// `r0` is any scalar.
+    fn call_global(&mut self, pc: usize, st: &mut VerifierState, gi: usize) -> Result<(), Refusal> {
+        let Some(g) = self.global_funcs.get(gi) else {
+            return Ok(());
+        };
+        let (name, args, returns_scalar) = (g.name.clone(), g.args.clone(), g.returns_scalar);
+        let sub = self.subprog_index(g.start);
+        let invalid = |w: &mut Self, detail: String| {
+            if !detail.is_empty() {
+                w.log.push_str(&detail);
+                w.log.push('\n');
+            }
+            refuse(
+                EINVAL,
+                pc,
+                format!("Caller passes invalid args into func#{sub} ('{name}')"),
+            )
+        };
+        if !returns_scalar {
+            let detail = format!(
+                "Global function {name}() doesn't return scalar. Only those are supported."
+            );
+            return Err(invalid(self, detail));
+        }
+        for (i, arg) in args.iter().enumerate() {
+            let regno = i.saturating_add(1);
+            let reg_id = Reg::new(u8::try_from(regno).unwrap_or(1)).unwrap_or(Reg::R1);
+            let r = *st.reg(reg_id);
+            match arg {
+                GlobalArg::Scalar => {
+                    if r.ty != RegType::Scalar {
+                        return Err(invalid(self, format!("R{regno} is not a scalar")));
+                    }
+                }
+                GlobalArg::Pointer { target, .. } if self.env.is_ctx_type(target) => {
+                    if r.ty != RegType::Ctx {
+                        return Err(invalid(self, format!("arg#{i} expects pointer to ctx")));
+                    }
+                }
+                GlobalArg::Pointer {
+                    size: Some(size), ..
+                } => {
+                    if is_known_zero(&r) {
+                        continue;
+                    }
+                    // A possibly-NULL pointer is fine: the function checks.
+                    let mut m = r;
+                    m.flags = m.flags.without(TypeFlags::MAYBE_NULL);
+                    if let Err(e) = self.check_helper_mem(pc, st, regno, m, *size, false) {
+                        return Err(invalid(self, e.message));
+                    }
+                }
+                GlobalArg::Pointer { size: None, .. } => {
+                    let detail = format!(
+                        "arg#{i} reference type('UNKNOWN ') size cannot be determined: -22"
+                    );
+                    return Err(invalid(self, detail));
+                }
+                GlobalArg::Unsupported => {
+                    let detail = format!("Arg#{i} type in {name}() is not supported yet.");
+                    return Err(invalid(self, detail));
+                }
+            }
+        }
+        if self.logging() {
+            self.log.push_str(&format!(
+                "Func#{sub} ('{name}') is global and assumed valid.\n"
+            ));
+        }
+        if let Some(c) = self.global_called.get_mut(gi) {
+            *c = true;
+        }
+        let cur = st.cur_mut();
+        for r in &mut cur.regs[1..=5] {
+            *r = RegState::not_init();
+        }
+        cur.regs[0] = RegState::unknown_scalar();
+        self.scratch_regs |= 0x3f;
+        Ok(())
     }
 
     /// The kernel lists the subprograms (`func#N @start`) before its
@@ -1238,6 +1468,10 @@ impl Walker<'_> {
             Insn::Call(CallTarget::Helper(id)) => self.helper_call(pc, st, id, pending)?,
             Insn::Call(CallTarget::Local(off)) => {
                 let callee = target(pc, off);
+                if let Some(gi) = self.global_funcs.iter().position(|g| g.start == callee) {
+                    self.call_global(pc, st, gi)?;
+                    return Ok(Next::Fall);
+                }
                 if st.frames.len() >= MAX_CALL_FRAMES {
                     return Err(refuse(
                         E2BIG,
@@ -2172,6 +2406,42 @@ impl Walker<'_> {
                     }
                     callback = Some(r.mem_size as usize);
                 }
+                ArgType::ConstStr => {
+                    if r.ty != RegType::MapValue || r.maybe_null() {
+                        return Err(expect("map_value"));
+                    }
+                    let idx = r.map.unwrap_or(u32::MAX);
+                    let meta = self.maps.get(idx as usize).copied();
+                    if meta.is_none_or(|m| m.flags & BPF_F_RDONLY_PROG == 0) {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("R{regno} does not point to a readonly map'"),
+                        ));
+                    }
+                    if !r.var.var_off.is_const() {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("R{regno} is not a constant address'"),
+                        ));
+                    }
+                    let off = i64::from(r.off).saturating_add(r.var.var_off.value as i64);
+                    let data = self
+                        .map_data
+                        .iter()
+                        .find(|(i, _)| *i == idx)
+                        .map(|(_, d)| d);
+                    if let Some(d) = data {
+                        let terminated = usize::try_from(off)
+                            .ok()
+                            .and_then(|o| d.get(o..))
+                            .is_some_and(|rest| rest.contains(&0));
+                        if !terminated {
+                            return Err(refuse(EINVAL, pc, "string is not zero-terminated"));
+                        }
+                    }
+                }
                 ArgType::Stack | ArgType::StackOrNull => {
                     let null_ok = *arg == ArgType::StackOrNull && is_known_zero(&r);
                     if r.ty != RegType::Stack && !null_ok {
@@ -2487,6 +2757,21 @@ impl Walker<'_> {
             return Ok(Next::Jump(back));
         }
         let r0 = self.read(st, pc, Reg::R0)?;
+        if self.in_global {
+            // A global function returns any scalar (`check_return_code`
+            // of a subprogram).
+            if r0.ty != RegType::Scalar {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    format!(
+                        "At subprogram exit the register R0 is not a scalar value ({})",
+                        r0.type_str()
+                    ),
+                ));
+            }
+            return Ok(Next::Done);
+        }
         if let Some((id, at)) = st.refs.first().copied() {
             self.log
                 .push_str(&format!("Unreleased reference id={id} alloc_insn={at}\n"));

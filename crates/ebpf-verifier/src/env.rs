@@ -73,6 +73,7 @@ fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
         ArgBase::ConstAllocSizeOrZero => check::ArgType::ConstAllocSizeOrZero,
         ArgBase::PtrToCtx if !null => check::ArgType::Ctx,
         ArgBase::PtrToFunc if !null => check::ArgType::Func,
+        ArgBase::PtrToConstStr if !null => check::ArgType::ConstStr,
         ArgBase::PtrToStack if null => check::ArgType::StackOrNull,
         ArgBase::PtrToStack => check::ArgType::Stack,
         ArgBase::PtrToRingbufMem if f.contains(TypeFlags::OBJ_RELEASE) => {
@@ -153,6 +154,28 @@ impl ProgramEnv for LinuxEnv<'_> {
                 message: format!("{}#{id}: argument or return types not modelled yet", p.name),
             },
         }
+    }
+
+    fn is_ctx_type(&self, name: &str) -> bool {
+        // The context struct each program type's global functions may take
+        // (`bpf_ctx_convert`), plus `pt_regs` for probes.
+        let ctx: &[&str] = match self.prog_type.0 {
+            1 | 3 | 4 | 8 | 10 | 11 | 12 | 14 | 22 => &["__sk_buff"],
+            2 | 7 => &["bpf_user_pt_regs_t", "pt_regs", "bpf_perf_event_data"],
+            6 => &["xdp_md"],
+            9 => &["bpf_sock"],
+            13 => &["bpf_sock_ops"],
+            15 => &["bpf_cgroup_dev_ctx"],
+            16 => &["sk_msg_md"],
+            17 | 24 => &["bpf_raw_tracepoint_args"],
+            18 => &["bpf_sock_addr"],
+            21 => &["sk_reuseport_md"],
+            23 => &["bpf_sysctl"],
+            25 => &["bpf_sockopt"],
+            30 => &["bpf_sk_lookup"],
+            _ => &[],
+        };
+        ctx.contains(&name)
     }
 
     fn return_range(&self) -> Option<(i64, i64)> {

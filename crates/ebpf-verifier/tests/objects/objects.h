@@ -105,4 +105,12 @@ static long (*bpf_trace_vprintk)(const char *fmt, __u32 fmt_size, const void *da
 static long (*bpf_loop)(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags) = (void *)181;
 static long (*bpf_strncmp)(const char *s1, __u32 s1_sz, const char *s2) = (void *)182;
 
+static long (*bpf_get_stack)(void *ctx, void *buf, __u32 size, __u64 flags) = (void *)67;
+static void *(*bpf_sk_lookup_tcp)(void *ctx, void *tuple, __u32 tuple_size, __u64 netns, __u64 flags) = (void *)84;
+static long (*bpf_sk_release)(void *sock) = (void *)86;
+static long (*bpf_spin_lock)(struct bpf_spin_lock *lock) = (void *)93;
+static long (*bpf_spin_unlock)(struct bpf_spin_lock *lock) = (void *)94;
+static __u64 (*bpf_get_current_cgroup_id)(void) = (void *)80;
+static long (*bpf_xdp_adjust_meta)(struct xdp_md *xdp_md, int delta) = (void *)54;
+
 #endif
