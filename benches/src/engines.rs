@@ -49,9 +49,10 @@ fn jit(f: &Fixture, trusted: bool) -> Result<Jit, BenchError> {
     })
 }
 
-/// Run trusted JIT code of a benchmark fixture.
+/// Run trusted JIT code of a benchmark fixture, prepared for repeated runs
+/// (as the hardened code and the interpreter are timed).
 #[allow(unsafe_code)]
-fn run_trusted(jit: &Jit, rt: &mut ebpf_runtime::Runtime, input: &mut [u8]) -> u64 {
+fn run_trusted(vm: &mut ebpf_jit_x86::JitVm<'_>, input: &mut [u8]) -> u64 {
     // SAFETY: the fixtures are the shared benchmark programs, written with
     // explicit bounds checks: the kernel's verifier accepts their XDP build
     // (the kernel column loads it), whose core is the same bytecode. They
@@ -59,7 +60,7 @@ fn run_trusted(jit: &Jit, rt: &mut ebpf_runtime::Runtime, input: &mut [u8]) -> u
     // the run gives them, call no helpers and terminate. Every fixture's
     // result is checked against the hardened JIT and the interpreter
     // before it is timed.
-    unsafe { jit.invoke_trusted(rt, Invocation::new(input)) }.map_or(u64::MAX, |o| o.r0)
+    unsafe { vm.run_trusted(input) }.map_or(u64::MAX, |o| o.r0)
 }
 
 /// Time every engine on `f`; `kernel` with the test-run overhead to
@@ -100,7 +101,10 @@ pub fn row(
         .invoke(&mut rt, Invocation::new(&mut input))
         .map_or(u64::MAX, |o| o.r0);
     check(hard_r0, "jit hardened")?;
-    check(run_trusted(&trusted, &mut rt, &mut input), "jit trusted")?;
+    check(
+        run_trusted(&mut trusted.prepare(&mut rt), &mut input),
+        "jit trusted",
+    )?;
     let interp_r0 = interp.run(&mut rt, &mut input).unwrap_or(u64::MAX);
     check(interp_r0, "interp")?;
     let time_native = |n: Option<Native>, input: &mut Vec<u8>| -> Result<f64, BenchError> {
@@ -110,9 +114,10 @@ pub fn row(
     };
     let native_ns = time_native(native, &mut input)?;
     let novec_ns = time_native(novec, &mut input)?;
-    let trusted_ns = ns(measure(batches, batch, || {
-        run_trusted(&trusted, &mut rt, &mut input)
-    }));
+    let trusted_ns = {
+        let mut vm = trusted.prepare(&mut rt);
+        ns(measure(batches, batch, || run_trusted(&mut vm, &mut input)))
+    };
     let hardened_ns = {
         let mut vm = hardened.prepare(&mut rt);
         ns(measure(batches, batch, || {
@@ -175,9 +180,8 @@ pub fn call_cost_ns(batches: usize, batch: Duration) -> Result<f64, BenchError> 
         })?;
         let mut rt = runtime();
         let mut input = [0u8; 8];
-        Ok(ns(measure(batches, batch, || {
-            run_trusted(&jit, &mut rt, &mut input)
-        })))
+        let mut vm = jit.prepare(&mut rt);
+        Ok(ns(measure(batches, batch, || run_trusted(&mut vm, &mut input))))
     };
     Ok((time(&with_call)? - time(&inlined)?) / f64::from(N))
 }
@@ -189,7 +193,7 @@ fn asm(text: &str) -> Result<Program, BenchError> {
     })
 }
 
-/// Enter and leave `r0 = 0; exit`: trusted (`invoke_trusted`) and
+/// Enter and leave `r0 = 0; exit`: trusted (`JitVm::run_trusted`) and
 /// hardened (`JitVm::run`).
 pub fn enter_exit_ns(batches: usize, batch: Duration) -> Result<(f64, f64), BenchError> {
     let prog = asm("r0 = 0\nexit\n")?;
@@ -203,9 +207,10 @@ pub fn enter_exit_ns(batches: usize, batch: Duration) -> Result<(f64, f64), Benc
     })?;
     let mut rt = runtime();
     let mut input = [0u8; 8];
-    let t = ns(measure(batches, batch, || {
-        run_trusted(&trusted, &mut rt, &mut input)
-    }));
+    let t = {
+        let mut vm = trusted.prepare(&mut rt);
+        ns(measure(batches, batch, || run_trusted(&mut vm, &mut input)))
+    };
     let mut vm = hardened.prepare(&mut rt);
     let h = ns(measure(batches, batch, || {
         vm.run(&mut input).map_or(u64::MAX, |o| o.r0)

@@ -13,21 +13,30 @@
 //! | r5 | r8 | | context | r12 |
 //!
 //! `r9`, `r10` and `r11` are scratch. Guest addresses are tagged
-//! (`tag << 32 | offset`); every access translates through the region
-//! table in the context (`r12`): `r11` = guest address, `r10` = table entry,
-//! `r9` = host address. Hardened code checks the tag against the table size
-//! and `offset + size` against the entry's readable (loads) or writable
-//! (stores, atomics) length; a failure jumps to a per-instruction stub that
-//! records the access in the context and returns to Rust.
+//! (`tag << 32 | offset`). Hardened code translates every access through
+//! the region table in the context (`r12`): `r11` = guest address, `r10` =
+//! table entry, `r9` = host address of the access's end; it checks the tag
+//! against the table size and `offset + size` against the entry's readable
+//! (loads) or writable (stores, atomics) length; a failure jumps to a
+//! per-instruction stub that records the access in the context and returns
+//! to Rust. Frame-relative accesses (`r10 + off` inside the frame) are
+//! `stack_host + ebp + off`.
+//!
+//! Trusted code keeps the *host* frame pointer in `rbp` (guest `r10` plus
+//! `stack_bias`; reads of `r10` as a value get the guest address in the
+//! scratch `r10`): `r10 + off` is `[rbp + off]`. Other accesses add the
+//! bias of the address's tag from the table inline at the end of the
+//! context: `r9 = bias[a >> 32]`, operand `[r9 + a]`.
 //!
 //! # Layout
 //!
 //! The buffer starts with the entry function
-//! (`extern "sysv64" fn(*mut Ctx)`): it saves the callee-saved registers,
+//! (`extern "sysv64" fn(*mut u8)`, the context): it saves the callee-saved registers,
 //! loads `r1..=r5` from the context, sets `r10` to the top of frame 0 and
 //! `call`s the entry program; the program's `exit` is a `ret`. bpf-to-bpf
-//! calls are x86 `call`s that save `r6..=r9` on the machine stack and move
-//! `r10` down one frame. Then come the programs, then the fault stubs.
+//! calls are x86 `call`s that save those of `r6..=r9` the callee may write
+//! ([`callee_writes`]) on the machine stack and move `r10` down one frame.
+//! Then come the programs, then the fault stubs.
 
 // dynasm expands a dynamic register `Rq(n)` to `n.into()`.
 #![allow(clippy::useless_conversion)]
@@ -48,6 +57,21 @@ use crate::error::{JitError, TargetKind};
 pub const MAX_PROGRAM_SLOTS: usize = 1 << 20;
 /// Most programs in one set.
 pub const MAX_PROGRAMS: usize = 1 << 12;
+
+/// An instruction with the memory operand `m` ([`Mem`]); `[r9]` gets the
+/// shortest encoding.
+macro_rules! mem {
+    ($ops:expr, $m:expr, ($($pre:tt)*), ($($post:tt)*)) => {{
+        let m: Mem = $m;
+        match m.index {
+            Some(i) => dynasm!($ops ; .arch x64 ; $($pre)* [Rq(m.base) + Rq(i)] $($post)*),
+            None if m.disp == 0 && m.base == 9 => {
+                dynasm!($ops ; .arch x64 ; $($pre)* [r9] $($post)*)
+            }
+            None => dynasm!($ops ; .arch x64 ; $($pre)* [Rq(m.base) + m.disp] $($post)*),
+        }
+    }};
+}
 
 macro_rules! asm {
     ($ops:expr ; $($t:tt)*) => {
@@ -131,6 +155,15 @@ impl Cc {
     }
 }
 
+/// A memory operand `[base + index + disp]` (x86 register numbers; the
+/// displacement is 0 when there is an index).
+#[derive(Clone, Copy, Debug)]
+struct Mem {
+    base: u8,
+    index: Option<u8>,
+    disp: i32,
+}
+
 /// An out-of-line trap stub.
 #[derive(Clone, Copy, Debug)]
 struct Stub {
@@ -162,6 +195,88 @@ struct Emitter<'c> {
     cfg: &'c JitConfig,
     key: u32,
     stubs: Vec<Stub>,
+    /// Slots of the current program that transfers other than falling
+    /// through reach ([`branch_targets`]).
+    targets: Vec<bool>,
+    /// Callee-saved registers each slot's function may write
+    /// ([`callee_writes`]), computed on first use.
+    saves: Vec<Option<u8>>,
+    /// The next slot's code was folded into this one's.
+    skip_next: bool,
+}
+
+/// Which slots are reached other than by falling through: jump, call and
+/// function-address targets (every slot when the program has `gotox`).
+fn branch_targets(insns: &[Insn]) -> Vec<bool> {
+    let n = insns.len();
+    if insns.iter().any(|i| matches!(i, Insn::Gotox { .. })) {
+        return vec![true; n];
+    }
+    let mut t = vec![false; n];
+    for (pc, insn) in insns.iter().enumerate() {
+        let off = match *insn {
+            Insn::Call(CallTarget::Local(o)) => Some(i64::from(o)),
+            Insn::LdImm64 {
+                imm: Imm64::Func(o),
+                ..
+            } => Some(i64::from(o)),
+            _ => insn.jump_offset().map(i64::from),
+        };
+        if let Some(o) = off {
+            let to = usize::try_from(pc as i64 + 1 + o).ok();
+            if let Some(x) = to.and_then(|i| t.get_mut(i)) {
+                *x = true;
+            }
+        }
+    }
+    t
+}
+
+/// All of `r6..=r9` as a [`callee_writes`] set.
+const ALL_CALLEE_SAVED: u8 = 0b1111;
+
+/// The callee-saved registers (`r6..=r9` as bits 0..=3) that code reached
+/// from `start` without following bpf-to-bpf calls (their own call sites
+/// save what those callees write) may write before it returns. A helper
+/// call (a tail call may run any program before returning), `gotox` and
+/// kfuncs count as writing all.
+fn callee_writes(insns: &[Insn], start: usize) -> u8 {
+    let mut seen = vec![false; insns.len()];
+    let mut todo = vec![start];
+    let mut w = 0u8;
+    while let Some(pc) = todo.pop() {
+        match seen.get_mut(pc) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
+        let Some(insn) = insns.get(pc) else { continue };
+        if matches!(
+            insn,
+            Insn::Call(CallTarget::Helper(_) | CallTarget::Kfunc { .. })
+                | Insn::Callx { .. }
+                | Insn::Gotox { .. }
+        ) {
+            return ALL_CALLEE_SAVED;
+        }
+        if let Some(r) = written_reg(insn)
+            .map(Reg::num)
+            .filter(|r| (6..=9).contains(r))
+        {
+            w |= 1 << (r - 6);
+            if w == ALL_CALLEE_SAVED {
+                return w;
+            }
+        }
+        if let Some(o) = insn.jump_offset()
+            && let Ok(t) = usize::try_from(pc as i64 + 1 + i64::from(o))
+        {
+            todo.push(t);
+        }
+        if insn.falls_through() {
+            todo.push(pc + 1);
+        }
+    }
+    w
 }
 
 /// Check a static target `pc + 1 + off`.
@@ -295,6 +410,9 @@ pub(crate) fn compile(programs: &[Program], cfg: &JitConfig, key: u32) -> Result
         cfg,
         key,
         stubs: Vec::new(),
+        targets: Vec::new(),
+        saves: Vec::new(),
+        skip_next: false,
     };
     e.prologue();
     let mut labels: Vec<Vec<Option<DynamicLabel>>> = Vec::with_capacity(programs.len());
@@ -309,9 +427,15 @@ pub(crate) fn compile(programs: &[Program], cfg: &JitConfig, key: u32) -> Result
     let mut slot_base = 0usize;
     for (prog, p) in programs.iter().enumerate() {
         let l = labels.get(prog).map(Vec::as_slice).unwrap_or_default();
+        e.targets = branch_targets(p.insns());
+        e.saves = vec![None; p.len()];
+        e.skip_next = false;
         for (pc, insn) in p.insns().iter().enumerate() {
             if let Some(Some(label)) = l.get(pc) {
                 e.ops.dynamic_label(*label);
+            }
+            if core::mem::take(&mut e.skip_next) {
+                continue;
             }
             e.insn(prog, p.insns(), l, pc, insn, slot_base)?;
         }
@@ -402,6 +526,12 @@ impl Emitter<'_> {
             ; xor r14d, r14d
             ; xor r15d, r15d
             ; mov rbp, QWORD fp0
+        );
+        if !self.hardened() {
+            // Trusted code keeps the host address of the frame in `rbp`.
+            asm!(self.ops ; add rbp, [r12 + off::STACK_BIAS]);
+        }
+        asm!(self.ops
             ; call QWORD [r12 + off::ENTRY]
             ; mov [r12 + off::R0], rax
             ; ->epilogue:
@@ -460,9 +590,23 @@ impl Emitter<'_> {
         Src::R(R10)
     }
 
+    /// The x86 register holding the value of `r`: its own, except `r10`
+    /// in trusted code, whose guest value (`rbp - stack_bias`) is put in
+    /// the scratch `r10` (free there: trusted code does not blind).
+    fn rv(&mut self, r: Reg) -> u8 {
+        if r == Reg::R10 && !self.hardened() {
+            asm!(self.ops
+                ; mov r10, rbp
+                ; sub r10, [r12 + off::STACK_BIAS]
+            );
+            return R10;
+        }
+        x(r)
+    }
+
     fn operand(&mut self, src: Operand, w: Width) -> Src {
         match src {
-            Operand::Reg(r) => Src::R(x(r)),
+            Operand::Reg(r) => Src::R(self.rv(r)),
             Operand::Imm(k) => self.imm(k, w),
         }
     }
@@ -523,9 +667,40 @@ impl Emitter<'_> {
         }
     }
 
-    /// Translate `base + off` for a `size`-byte access into a host address
-    /// in `r9` (`r11` keeps the guest address).
-    fn translate(&mut self, pc: usize, base: Reg, o: i16, size: u8, kind: u64) {
+    /// Translate `base + off` for a `size`-byte access into a host memory
+    /// operand (hardened: `[r9]`, `r11` keeps the guest address).
+    ///
+    /// Trusted code: `r10 + off` is `[rbp + off]` (`rbp` holds the host
+    /// frame pointer; the stack region is contiguous on the host too), any
+    /// other address `a` is at `a + bias[tag(a)]` (`[r9]`).
+    fn translate(&mut self, pc: usize, base: Reg, o: i16, size: u8, kind: u64) -> Mem {
+        if !self.hardened() {
+            if base == Reg::R10 {
+                return Mem {
+                    base: 5,
+                    index: None,
+                    disp: i32::from(o),
+                };
+            }
+            // The guest address: the base register itself, or `r11`.
+            let mut g = x(base);
+            if o != 0 {
+                asm!(self.ops ; lea r11, [Rq(g) + i32::from(o)]);
+                g = 11;
+            }
+            asm!(self.ops
+                ; mov r9, Rq(g)
+                ; shr r9, 32
+                ; mov r9, [r12 + r9 * 8 + off::BIAS]
+            );
+            // `g` is a BPF register or r11: the code between here and the
+            // access (an operand in r10, nothing for loads) keeps it.
+            return Mem {
+                base: 9,
+                index: Some(g),
+                disp: 0,
+            };
+        }
         // Frame-relative fast path: `r10` is always `frame_pointer(k)` for a
         // frame `k` below 8 (programs cannot write it; calls move it by one
         // frame and are depth-checked), so `r10 + off` with
@@ -534,38 +709,45 @@ impl Emitter<'_> {
         // region offset is `ebp + off`.
         let frame = -(layout::STACK_FRAME_SIZE as i32);
         if base == Reg::R10 && i32::from(o) >= frame && i32::from(o) + i32::from(size) <= 0 {
-            let o = i32::from(o);
             asm!(self.ops
                 ; mov r9d, ebp
                 ; add r9, [r12 + off::STACK_HOST]
-                ; add r9, o
             );
-            return;
+            return Mem {
+                base: 9,
+                index: None,
+                disp: i32::from(o),
+            };
         }
         let b = x(base);
-        asm!(self.ops ; mov r11, Rq(b));
-        if o != 0 {
-            asm!(self.ops ; add r11, i32::from(o));
-        }
-        asm!(self.ops ; mov r10, r11 ; shr r10, 32);
-        let stub = if self.hardened() {
-            let stub = self.stub(status::MEM, pc, u64::from(size), o, kind, None);
-            asm!(self.ops ; cmp r10, [r12 + off::NTAGS] ; jae =>stub);
-            Some(stub)
+        if o == 0 {
+            asm!(self.ops ; mov r11, Rq(b));
         } else {
-            None
-        };
-        asm!(self.ops ; shl r10, 5 ; add r10, [r12 + off::TABLE] ; mov r9d, r11d);
-        if let Some(stub) = stub {
-            let len_field = if kind == access::READ { 8 } else { 16 };
-            asm!(self.ops
-                ; add r9, i32::from(size)
-                ; cmp r9, [r10 + len_field]
-                ; ja =>stub
-                ; mov r9d, r11d
-            );
+            asm!(self.ops ; lea r11, [Rq(b) + i32::from(o)]);
         }
-        asm!(self.ops ; add r9, [r10]);
+        let stub = self.stub(status::MEM, pc, u64::from(size), o, kind, None);
+        let len_field = if kind == access::READ { 8 } else { 16 };
+        let n = i32::from(size);
+        // r10 = the tag's entry, r9 = offset + size, checked against the
+        // entry's length, then the host address of the access's end.
+        asm!(self.ops
+            ; mov r10, r11
+            ; shr r10, 32
+            ; cmp r10, [r12 + off::NTAGS]
+            ; jae =>stub
+            ; shl r10, 5
+            ; add r10, [r12 + off::TABLE]
+            ; mov r9d, r11d
+            ; add r9, n
+            ; cmp r9, [r10 + len_field]
+            ; ja =>stub
+            ; add r9, [r10]
+        );
+        Mem {
+            base: 9,
+            index: None,
+            disp: -n,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -608,8 +790,11 @@ impl Emitter<'_> {
                 src,
                 bits,
             } => {
-                let (d, s) = (x(dst), x(src));
-                asm!(self.ops ; mov r10, Rq(s));
+                let d = x(dst);
+                let s = self.rv(src);
+                if s != R10 {
+                    asm!(self.ops ; mov r10, Rq(s));
+                }
                 match (width, bits) {
                     (Width::W64, SxBits::B8) => asm!(self.ops ; movsx Rq(d), r10b),
                     (Width::W64, SxBits::B16) => asm!(self.ops ; movsx Rq(d), r10w),
@@ -643,13 +828,13 @@ impl Emitter<'_> {
                 src,
                 off: o,
             } => {
-                self.translate(pc, src, o, size.bytes(), access::READ);
+                let m = self.translate(pc, src, o, size.bytes(), access::READ);
                 let d = x(dst);
                 match size {
-                    Size::B => asm!(self.ops ; movzx Rd(d), BYTE [r9]),
-                    Size::H => asm!(self.ops ; movzx Rd(d), WORD [r9]),
-                    Size::W => asm!(self.ops ; mov Rd(d), DWORD [r9]),
-                    Size::DW => asm!(self.ops ; mov Rq(d), QWORD [r9]),
+                    Size::B => mem!(self.ops, m, (movzx Rd(d), BYTE), ()),
+                    Size::H => mem!(self.ops, m, (movzx Rd(d), WORD), ()),
+                    Size::W => mem!(self.ops, m, (mov Rd(d), DWORD), ()),
+                    Size::DW => mem!(self.ops, m, (mov Rq(d), QWORD), ()),
                 }
             }
             Insn::LoadSx {
@@ -658,13 +843,13 @@ impl Emitter<'_> {
                 src,
                 off: o,
             } => {
-                self.translate(pc, src, o, size.bytes(), access::READ);
+                let m = self.translate(pc, src, o, size.bytes(), access::READ);
                 let d = x(dst);
                 match size {
-                    Size::B => asm!(self.ops ; movsx Rq(d), BYTE [r9]),
-                    Size::H => asm!(self.ops ; movsx Rq(d), WORD [r9]),
-                    Size::W => asm!(self.ops ; movsxd Rq(d), DWORD [r9]),
-                    Size::DW => asm!(self.ops ; mov Rq(d), QWORD [r9]),
+                    Size::B => mem!(self.ops, m, (movsx Rq(d), BYTE), ()),
+                    Size::H => mem!(self.ops, m, (movsx Rq(d), WORD), ()),
+                    Size::W => mem!(self.ops, m, (movsxd Rq(d), DWORD), ()),
+                    Size::DW => mem!(self.ops, m, (mov Rq(d), QWORD), ()),
                 }
             }
             Insn::Store {
@@ -673,9 +858,9 @@ impl Emitter<'_> {
                 off: o,
                 src,
             } => {
-                self.translate(pc, dst, o, size.bytes(), access::WRITE);
+                let m = self.translate(pc, dst, o, size.bytes(), access::WRITE);
                 let s = self.operand(src, Width::W64);
-                self.store(size, s);
+                self.store(m, size, s);
             }
             Insn::StoreRelease {
                 size,
@@ -683,8 +868,9 @@ impl Emitter<'_> {
                 src,
                 off: o,
             } => {
-                self.translate(pc, dst, o, size.bytes(), access::WRITE);
-                self.store(size, Src::R(x(src)));
+                let m = self.translate(pc, dst, o, size.bytes(), access::WRITE);
+                let s = self.rv(src);
+                self.store(m, size, Src::R(s));
             }
             Insn::Atomic {
                 op,
@@ -694,15 +880,17 @@ impl Emitter<'_> {
                 off: o,
             } => {
                 let n = if size == Size::DW { 8 } else { 4 };
-                self.translate(pc, dst, o, n, access::ATOMIC);
-                self.atomic(op, n == 8, x(src));
+                let m = self.translate(pc, dst, o, n, access::ATOMIC);
+                // A fetching atomic writes `src`, so it is never `r10`.
+                let s = self.rv(src);
+                self.atomic(m, op, n == 8, s);
             }
             Insn::LdAbs { size, imm } => {
                 asm!(self.ops ; mov r11d, DWORD imm);
                 self.ld_packet(size);
             }
             Insn::LdInd { size, src, imm } => {
-                let s = x(src);
+                let s = self.rv(src);
                 asm!(self.ops ; mov r11d, Rd(s) ; add r11d, DWORD imm);
                 self.ld_packet(size);
             }
@@ -753,7 +941,7 @@ impl Emitter<'_> {
                 off: o,
             } => {
                 let (t, l) = tgt(i64::from(o), TargetKind::Jump)?;
-                let d = x(dst);
+                let d = self.rv(dst);
                 let s = self.operand(src, width);
                 let test = cond == JmpCond::Set;
                 match (width, s, test) {
@@ -766,6 +954,26 @@ impl Emitter<'_> {
                     (Width::W32, Src::R(s), true) => asm!(self.ops ; test Rd(d), Rd(s)),
                     (Width::W32, Src::K(k), true) => asm!(self.ops ; test Rd(d), DWORD k),
                 }
+                // `if cond goto +1; goto L` (the next slot reached only by
+                // falling through) is `if !cond goto L`, unless that is a
+                // backward jump of hardened code (which charges the budget).
+                let next = insns.get(pc + 1).and_then(|n| match *n {
+                    Insn::Ja { off } => Some(i64::from(off)),
+                    Insn::Gotol { imm } => Some(i64::from(imm)),
+                    _ => None,
+                });
+                if let Some(noff) = next.filter(|_| t == pc + 2)
+                    && !self.targets.get(pc + 1).copied().unwrap_or(true)
+                {
+                    let t2 = target(prog, insns, pc + 1, noff, TargetKind::Jump)?;
+                    if let (false, Some(Some(l2))) =
+                        (self.hardened() && t2 <= pc + 1, labels.get(t2))
+                    {
+                        self.jcc(Cc::of(cond).not(), *l2);
+                        self.skip_next = true;
+                        return Ok(());
+                    }
+                }
                 self.branch(Cc::of(cond), pc, t, l);
             }
             Insn::Call(CallTarget::Helper(id)) => {
@@ -776,25 +984,44 @@ impl Emitter<'_> {
                     self.helper_call(pc, Src::K(id));
                 }
             }
-            Insn::Callx { reg } => self.helper_call(pc, Src::R(x(reg))),
+            Insn::Callx { reg } => {
+                let r = self.rv(reg);
+                self.helper_call(pc, Src::R(r));
+            }
             Insn::Call(CallTarget::Local(o)) => {
-                let (_, l) = tgt(i64::from(o), TargetKind::Call)?;
+                let (t, l) = tgt(i64::from(o), TargetKind::Call)?;
                 let stub = self.stub(status::DEPTH, pc, 0, 0, 0, None);
+                // Save only the callee-saved registers the callee may write.
+                let saves = match self.saves.get(t).copied().flatten() {
+                    Some(w) => w,
+                    None => {
+                        let w = callee_writes(insns, t);
+                        if let Some(e) = self.saves.get_mut(t) {
+                            *e = Some(w);
+                        }
+                        w
+                    }
+                };
+                let regs = [x(Reg::R6), x(Reg::R7), x(Reg::R8), x(Reg::R9)];
                 asm!(self.ops
                     ; cmp rbp, [r12 + off::MIN_FP]
                     ; jbe =>stub
-                    ; push rbx
-                    ; push r13
-                    ; push r14
-                    ; push r15
+                );
+                for (i, &r) in regs.iter().enumerate() {
+                    if saves & (1 << i) != 0 {
+                        asm!(self.ops ; push Rq(r));
+                    }
+                }
+                asm!(self.ops
                     ; sub rbp, layout::STACK_FRAME_SIZE as i32
                     ; call =>l
                     ; add rbp, layout::STACK_FRAME_SIZE as i32
-                    ; pop r15
-                    ; pop r14
-                    ; pop r13
-                    ; pop rbx
                 );
+                for (i, &r) in regs.iter().enumerate().rev() {
+                    if saves & (1 << i) != 0 {
+                        asm!(self.ops ; pop Rq(r));
+                    }
+                }
             }
             Insn::Call(CallTarget::Kfunc { .. }) => self.unsupported(pc, 0),
             Insn::Exit => asm!(self.ops ; ret),
@@ -809,7 +1036,7 @@ impl Emitter<'_> {
             Insn::Gotox { reg } => {
                 let len = insns.len() as i32;
                 let stub = self.stub(status::GOTOX, pc, 0, 0, 0, None);
-                let r = x(reg);
+                let r = self.rv(reg);
                 asm!(self.ops
                     ; mov r11, Rq(r)
                     ; cmp r11, DWORD len
@@ -833,31 +1060,38 @@ impl Emitter<'_> {
         asm!(self.ops ; jmp =>stub);
     }
 
-    /// Store the low bytes of `s` at `[r9]`.
-    fn store(&mut self, size: Size, s: Src) {
+    /// Store the low bytes of `s` at `m`.
+    fn store(&mut self, m: Mem, size: Size, s: Src) {
         match s {
-            Src::R(r) => {
-                if r != R10 {
-                    asm!(self.ops ; mov r10, Rq(r));
+            Src::R(r) => match size {
+                Size::B => {
+                    // Through r10: its low byte needs no care about the
+                    // legacy high-byte registers.
+                    if r != R10 {
+                        asm!(self.ops ; mov r10, Rq(r));
+                    }
+                    mem!(self.ops, m, (mov BYTE), (, r10b));
                 }
-                match size {
-                    Size::B => asm!(self.ops ; mov BYTE [r9], r10b),
-                    Size::H => asm!(self.ops ; mov WORD [r9], r10w),
-                    Size::W => asm!(self.ops ; mov DWORD [r9], r10d),
-                    Size::DW => asm!(self.ops ; mov QWORD [r9], r10),
-                }
-            }
+                Size::H => mem!(self.ops, m, (mov WORD), (, Rw(r))),
+                Size::W => mem!(self.ops, m, (mov DWORD), (, Rd(r))),
+                Size::DW => mem!(self.ops, m, (mov QWORD), (, Rq(r))),
+            },
             Src::K(k) => match size {
-                Size::B => asm!(self.ops ; mov BYTE [r9], k as i8),
-                Size::H => asm!(self.ops ; mov WORD [r9], k as i16),
-                Size::W => asm!(self.ops ; mov DWORD [r9], k),
-                Size::DW => asm!(self.ops ; mov QWORD [r9], k),
+                Size::B => mem!(self.ops, m, (mov BYTE), (, k as i8)),
+                Size::H => mem!(self.ops, m, (mov WORD), (, k as i16)),
+                Size::W => mem!(self.ops, m, (mov DWORD), (, k)),
+                Size::DW => mem!(self.ops, m, (mov QWORD), (, k)),
             },
         }
     }
 
-    /// Atomic op on `[r9]` with the register `s`.
-    fn atomic(&mut self, op: AtomicOp, w64: bool, s: u8) {
+    /// Atomic op on `m` with the register `s`.
+    fn atomic(&mut self, m: Mem, op: AtomicOp, w64: bool, s: u8) {
+        match m.index {
+            Some(i) => asm!(self.ops ; add r9, Rq(i)),
+            None if m.base == 9 && m.disp == 0 => {}
+            None => asm!(self.ops ; lea r9, [Rq(m.base) + m.disp]),
+        }
         asm!(self.ops ; mov r10, Rq(s));
         match (op, w64) {
             (AtomicOp::Add, true) => asm!(self.ops ; lock add [r9], r10),
@@ -868,7 +1102,9 @@ impl Emitter<'_> {
             (AtomicOp::And, false) => asm!(self.ops ; lock and [r9], r10d),
             (AtomicOp::Xor, true) => asm!(self.ops ; lock xor [r9], r10),
             (AtomicOp::Xor, false) => asm!(self.ops ; lock xor [r9], r10d),
-            (AtomicOp::FetchAdd, true) => asm!(self.ops ; lock xadd [r9], r10 ; mov Rq(s), r10),
+            (AtomicOp::FetchAdd, true) => {
+                asm!(self.ops ; lock xadd [r9], r10 ; mov Rq(s), r10)
+            }
             (AtomicOp::FetchAdd, false) => {
                 asm!(self.ops ; lock xadd [r9], r10d ; mov Rd(s), r10d);
             }
@@ -1009,6 +1245,8 @@ impl Emitter<'_> {
             AluOp::And => both!(and),
             AluOp::Xor => both!(xor),
             AluOp::Mov => match (w, s) {
+                // Zero without an immediate (BPF has no flags to keep).
+                (_, Src::K(0)) => asm!(self.ops ; xor Rd(d), Rd(d)),
                 (Width::W64, Src::R(s)) => asm!(self.ops ; mov Rq(d), Rq(s)),
                 (Width::W64, Src::K(k)) => asm!(self.ops ; mov Rq(d), DWORD k),
                 (Width::W32, Src::R(s)) => asm!(self.ops ; mov Rd(d), Rd(s)),
@@ -1037,7 +1275,7 @@ impl Emitter<'_> {
                         }
                     }
                     Operand::Reg(s) => {
-                        let s = x(s);
+                        let s = self.rv(s);
                         // Shift `t` (dst, or r11 holding dst when dst is rcx) by cl.
                         let t = if d == RCX { 11 } else { d };
                         if s != RCX || d == RCX {

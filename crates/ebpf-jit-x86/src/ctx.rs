@@ -45,6 +45,20 @@ impl Region {
     }
 }
 
+/// The region table (hardened code, `LD_ABS`) of a run, reused across
+/// runs, and the state of the bias table ([`Ctx::bias`]) that goes with it.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    pub(crate) regions: Vec<Region>,
+    /// The tables describe the runtime the next run uses, except for the
+    /// input and packet entries (set by every run).
+    pub(crate) valid: bool,
+    /// A run leaves the tables `valid`: the storage belongs to a
+    /// [`crate::JitVm`], whose runtime nothing else changes between its
+    /// runs (it clears `valid` when it gives out the runtime).
+    pub(crate) keep: bool,
+}
+
 /// Why the generated code returned (the `status` field).
 pub(crate) mod status {
     /// The entry frame exited; `r0` holds the result.
@@ -82,10 +96,15 @@ pub(crate) const UNSUPPORTED_WHAT: [&str; 3] = [
     "addr_space_cast (arenas)",
 ];
 
-/// The context of one run.
+/// Most tags a run can have in trusted code's inline bias table (8 fixed
+/// tags and 1016 maps).
+pub(crate) const MAX_TAGS: usize = 1024;
+
+/// The context of one run. Boxed ([`Ctx::boxed`]), with the bias table
+/// inline at its end.
 #[repr(C)]
 #[derive(Debug)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<B: ?Sized = [u64]> {
     pub(crate) table: *const Region,
     pub(crate) ntags: u64,
     pub(crate) budget: u64,
@@ -111,22 +130,94 @@ pub(crate) struct Ctx {
     pub(crate) scratch: u64,
     /// Host address of the stack region's byte 0 (`regions[STACK_TAG].ptr`).
     pub(crate) stack_host: u64,
+    /// Trusted code: `stack_host - STACK_BASE`, the difference between the
+    /// host frame pointer in `rbp` and the guest `r10`.
+    pub(crate) stack_bias: u64,
     // ---- Rust side only ----
     /// The session (`*mut Session<'_>`), valid for the run.
     pub(crate) sess: *mut (),
     /// A helper's trap.
     pub(crate) trap: Option<Trap>,
-    /// Storage of the region table.
-    pub(crate) regions: Vec<Region>,
+    /// Storage of the region table and the bias table.
+    pub(crate) tables: Tables,
     /// Entry addresses of the programs of the set (for tail calls).
     pub(crate) entries: *const u64,
     pub(crate) nentries: usize,
+    /// The configuration's budgets and frame count, as of the last table
+    /// build (valid with the tables).
+    pub(crate) budget0: u64,
+    pub(crate) may_goto0: u64,
+    pub(crate) frames: u32,
+    /// Entries of `bias` (for the trampoline, which gets a thin pointer).
+    pub(crate) nbias: usize,
+    /// Trusted code: `host - guest` for each tag below `ntags`, so a guest
+    /// address `a` is at host `a + bias[tag(a)]` (generated code reads
+    /// `[r12 + tag * 8 + off::BIAS]`). Entries from `ntags` on are unused.
+    pub(crate) bias: B,
+}
+
+impl Ctx {
+    /// A context to be filled by a run, with `tables` as table storage and
+    /// room for at least `tags` bias entries (`None` above [`MAX_TAGS`]).
+    pub(crate) fn boxed(tables: Tables, tags: usize) -> Option<Box<Ctx>> {
+        Some(match tags {
+            0..=16 => Box::new(Ctx::<[u64; 16]>::with_bias(tables, [0; 16])),
+            17..=64 => Box::new(Ctx::<[u64; 64]>::with_bias(tables, [0; 64])),
+            65..=256 => Box::new(Ctx::<[u64; 256]>::with_bias(tables, [0; 256])),
+            257..=MAX_TAGS => Box::new(Ctx::<[u64; MAX_TAGS]>::with_bias(tables, [0; MAX_TAGS])),
+            _ => return None,
+        })
+    }
+}
+
+impl<const N: usize> Ctx<[u64; N]> {
+    fn with_bias(tables: Tables, bias: [u64; N]) -> Ctx<[u64; N]> {
+        Ctx {
+            table: core::ptr::null(),
+            ntags: 0,
+            budget: 0,
+            may_goto: 0,
+            min_fp: 0,
+            saved_rsp: 0,
+            args: [0; 5],
+            r0: 0,
+            ret: 0,
+            status: status::OK,
+            f_pc: 0,
+            f_addr: 0,
+            f_size: 0,
+            f_off: 0,
+            f_kind: 0,
+            call_pc: 0,
+            call_id: 0,
+            call_kind: 0,
+            helper_fn: 0,
+            tail_target: 0,
+            gotox: core::ptr::null(),
+            entry: 0,
+            scratch: 0,
+            stack_host: 0,
+            stack_bias: 0,
+            sess: core::ptr::null_mut(),
+            trap: None,
+            tables,
+            entries: core::ptr::null(),
+            nentries: 0,
+            budget0: 0,
+            may_goto0: 0,
+            frames: 0,
+            nbias: N,
+            bias,
+        }
+    }
 }
 
 /// Byte offsets of the fields generated code uses.
 pub(crate) mod off {
-    use super::Ctx;
     use core::mem::offset_of;
+
+    /// The sized form (offsets do not depend on the bias table's length).
+    type Ctx = super::Ctx<[u64; 0]>;
 
     pub(crate) const TABLE: i32 = offset_of!(Ctx, table) as i32;
     pub(crate) const NTAGS: i32 = offset_of!(Ctx, ntags) as i32;
@@ -152,4 +243,6 @@ pub(crate) mod off {
     pub(crate) const ENTRY: i32 = offset_of!(Ctx, entry) as i32;
     pub(crate) const SCRATCH: i32 = offset_of!(Ctx, scratch) as i32;
     pub(crate) const STACK_HOST: i32 = offset_of!(Ctx, stack_host) as i32;
+    pub(crate) const BIAS: i32 = offset_of!(Ctx, bias) as i32;
+    pub(crate) const STACK_BIAS: i32 = offset_of!(Ctx, stack_bias) as i32;
 }

@@ -6,11 +6,19 @@
 //! * the code bytes are copied into a fresh mapping that is writable, then
 //!   made read-execute ([`dynasmrt::mmap::MutableBuffer::make_exec`]); it is
 //!   never writable and executable at once;
-//! * the context passed to the code lives on the Rust stack for the whole
-//!   call, its `table` points at `regions` (8 + number-of-maps entries, so
-//!   every tag below `ntags` has an entry), each entry describing a slice
-//!   borrowed from the session's [`Memory`] that stays valid until the next
-//!   helper call, after which the table is rebuilt from the same session;
+//! * the context passed to the code is boxed and not moved during the
+//!   call (the code gets it as a thin pointer; the trampoline restores
+//!   the bias table's length from `nbias`); its `table` points at
+//!   `regions` (8 + number-of-maps entries, so every tag below `ntags` has
+//!   an entry) and its inline `bias` has the same `ntags` entries, each
+//!   describing a slice borrowed from the session's [`Memory`] that stays
+//!   valid until the next helper call, after which both are rebuilt from
+//!   the same session;
+//! * tables kept between runs of a [`crate::JitVm`]
+//!   ([`crate::ctx::Tables::valid`]) describe the same runtime's memory:
+//!   the `JitVm` holds the runtime's only `&mut` between runs and
+//!   invalidates them when it gives it out; each run sets the input and
+//!   packet entries afresh;
 //! * `stack_host` is the host address of the stack region, which is
 //!   exactly [`layout::STACK_SIZE`] bytes (checked before every run), so a
 //!   frame-relative access the code generator proved in bounds is;
@@ -52,8 +60,64 @@ impl ExecCode {
     }
 }
 
+/// The bias of region `r` at `tag`.
+fn bias(r: &Region, tag: usize) -> u64 {
+    (r.ptr as u64).wrapping_sub((tag as u64) << 32)
+}
+
+/// Build the region table and the bias table from the session's memory
+/// and point the context at them. `false` if the bias table is too small.
+fn build_table(mem: &mut Memory<'_>, ctx: &mut Ctx) -> bool {
+    build_regions(mem, &mut ctx.tables.regions);
+    let regions = &ctx.tables.regions;
+    let Some(b) = ctx.bias.get_mut(..regions.len()) else {
+        return false;
+    };
+    for (tag, (e, r)) in b.iter_mut().zip(regions).enumerate() {
+        *e = bias(r, tag);
+    }
+    ctx.table = regions.as_ptr();
+    ctx.ntags = regions.len() as u64;
+    true
+}
+
+/// Update the input and packet entries of tables built for the same
+/// runtime (the other regions have not moved: see [`crate::ctx::Tables::valid`]).
+fn set_input(mem: &mut Memory<'_>, ctx: &mut Ctx) {
+    let (input, packet) = input_regions(mem);
+    for (tag, r) in [(INPUT_TAG as usize, input), (PACKET_TAG as usize, packet)] {
+        if let Some(e) = ctx.tables.regions.get_mut(tag) {
+            *e = r;
+        }
+        if let Some(b) = ctx.bias.get_mut(tag) {
+            *b = bias(&r, tag);
+        }
+    }
+}
+
+/// The input and packet regions.
+fn input_regions(mem: &mut Memory<'_>) -> (Region, Region) {
+    // The packet may be the input itself: take the packet first, then the
+    // input, and share the input's (newer) pointer when they coincide.
+    let packet = mem
+        .region_mut(PACKET_TAG)
+        .map(|s| (s.as_mut_ptr(), s.len()))
+        .ok();
+    let input = mem
+        .region_mut(INPUT_TAG)
+        .map(|s| (s.as_mut_ptr(), s.len()))
+        .ok();
+    let packet = packet.map(|(p, n)| match input {
+        Some((ip, _)) if ip == p => (ip, n),
+        _ => (p, n),
+    });
+    let region =
+        |r: Option<(*mut u8, usize)>| r.map_or(Region::EMPTY, |(p, n)| Region::new(p, n, true));
+    (region(input), region(packet))
+}
+
 /// Build the region table from the session's memory.
-fn build_table(mem: &mut Memory<'_>, regions: &mut Vec<Region>) {
+fn build_regions(mem: &mut Memory<'_>, regions: &mut Vec<Region>) {
     let maps = mem.maps.len();
     regions.clear();
     regions.resize(layout::MAP_TAG_BASE as usize + maps, Region::EMPTY);
@@ -65,26 +129,9 @@ fn build_table(mem: &mut Memory<'_>, regions: &mut Vec<Region>) {
     if let Ok(s) = mem.region_mut(STACK_TAG) {
         set(STACK_TAG, Region::new(s.as_mut_ptr(), s.len(), true));
     }
-    // The packet may be the input itself: take the packet first, then the
-    // input, and share the input's (newer) pointer when they coincide.
-    let packet = mem
-        .region_mut(PACKET_TAG)
-        .map(|s| (s.as_mut_ptr(), s.len()))
-        .ok();
-    let input = mem
-        .region_mut(INPUT_TAG)
-        .map(|s| (s.as_mut_ptr(), s.len()))
-        .ok();
-    if let Some((p, n)) = input {
-        set(INPUT_TAG, Region::new(p, n, true));
-    }
-    if let Some((p, n)) = packet {
-        let p = match input {
-            Some((ip, _)) if ip == p => ip,
-            _ => p,
-        };
-        set(PACKET_TAG, Region::new(p, n, true));
-    }
+    let (input, packet) = input_regions(mem);
+    set(INPUT_TAG, input);
+    set(PACKET_TAG, packet);
     if let Some(r) = mem.region(RODATA_TAG) {
         set(
             RODATA_TAG,
@@ -108,11 +155,18 @@ const STOP: u64 = 1;
 const TAIL_CALL: u64 = 2;
 
 /// Called by generated code for `call helper` and `callx`.
-extern "sysv64" fn helper_trampoline(ctx: *mut Ctx) -> u64 {
+extern "sysv64" fn helper_trampoline(thin: *mut u8) -> u64 {
     // SAFETY: generated code passes the context pointer it was entered with
-    // (`r12`), which points at the live `Ctx` on `run`'s stack; no other
-    // reference to it exists while the generated code runs.
-    let ctx = unsafe { &mut *ctx };
+    // (`r12`): `run`'s `&mut Ctx` as a thin pointer, to a live boxed
+    // context whose `nbias` is its bias table's length; that field lies in
+    // the part whose layout does not depend on the length.
+    let nbias = unsafe { (*thin.cast::<Ctx<[u64; 0]>>()).nbias };
+    // The same pointer with its metadata back (a slice-tailed context
+    // has the length of its tail as metadata).
+    let fat = core::ptr::slice_from_raw_parts_mut(thin.cast::<u64>(), nbias) as *mut Ctx;
+    // SAFETY: `fat` is the pointer `run` gave the code; no other reference
+    // to the context is used while the generated code runs.
+    let ctx = unsafe { &mut *fat };
     // SAFETY: `sess` was set by `run` from a `&mut Session` that outlives
     // the call into generated code and is not otherwise used meanwhile.
     let sess = unsafe { &mut *ctx.sess.cast::<Session<'_>>() };
@@ -144,14 +198,23 @@ extern "sysv64" fn helper_trampoline(ctx: *mut Ctx) -> u64 {
     }
     let result = sess.call_helper(pc, id, ctx.args);
     // The helper may have moved map storage: translate afresh.
-    build_table(&mut sess.mem, &mut ctx.regions);
-    ctx.table = ctx.regions.as_ptr();
-    ctx.ntags = ctx.regions.len() as u64;
-    // The stack is the runtime's fixed-size buffer: its length cannot
-    // change, only (in principle) its address.
-    if let Some(r) = ctx.regions.get(STACK_TAG as usize) {
-        ctx.stack_host = r.ptr as u64;
+    if !build_table(&mut sess.mem, ctx) {
+        // Maps were created during the run, past the bias table's room
+        // (the context cannot move while the code runs).
+        ctx.table = core::ptr::null();
+        ctx.ntags = 0;
+        ctx.tables.valid = false;
+        ctx.trap = Some(Trap::Unsupported {
+            pc,
+            what: "maps created during a JIT run",
+        });
+        ctx.status = status::TRAP;
+        return STOP;
     }
+    // The stack is the session's `&mut` borrow of the runtime's fixed-size
+    // buffer: neither its length nor its address changes during the run,
+    // so `stack_host` and the host frame pointers of trusted code stay
+    // valid.
     match result {
         Err(t) => {
             ctx.trap = Some(t);
@@ -205,11 +268,14 @@ pub(crate) struct Compiled<'a> {
 /// code (no bounds checks), the programs must be safe for the memory the
 /// session gives them (the caller's contract, see
 /// [`crate::Jit::invoke_trusted`]).
-/// `scratch` is storage for the region table, reused across runs.
+/// `ctx` is the context storage, reused across runs (and replaced by a
+/// larger one when the runtime has more maps than its bias table has
+/// room for): with valid tables (see [`crate::ctx::Tables::valid`]) only
+/// the per-run fields are set.
 pub(crate) unsafe fn run(
     c: &Compiled<'_>,
     sess: &mut Session<'_>,
-    scratch: &mut Vec<Region>,
+    ctx: &mut Box<Ctx>,
 ) -> Result<Outcome, Trap> {
     let entry = sess.entry();
     let Some(&entry_addr) = c.entries.get(entry as usize) else {
@@ -219,62 +285,83 @@ pub(crate) unsafe fn run(
             count: c.entries.len() as u32,
         });
     };
-    let config = sess.config();
-    let budget = config.insn_budget;
-    let frames = config.call_frames() as usize;
-    let mut regions = core::mem::take(scratch);
-    build_table(&mut sess.mem, &mut regions);
-    // Frame-relative accesses skip the bounds check (see `codegen`); that
-    // relies on the stack region being exactly `STACK_SIZE` bytes, which
-    // `Runtime::session` guarantees. Refuse to run otherwise.
-    let Some(stack_host) = regions
-        .get(STACK_TAG as usize)
-        .filter(|r| r.rlen == layout::STACK_SIZE as u64)
-        .map(|r| r.ptr as u64)
-    else {
-        *scratch = regions;
-        return Err(Trap::Unsupported {
-            pc: 0,
-            what: "a stack region that is not STACK_SIZE bytes",
-        });
-    };
-    let mut ctx = Ctx {
-        table: regions.as_ptr(),
-        ntags: regions.len() as u64,
-        budget,
-        may_goto: config.may_goto_budget,
-        min_fp: layout::frame_pointer(frames.saturating_sub(1)),
-        saved_rsp: 0,
-        args: sess.args(),
-        r0: 0,
-        ret: 0,
-        status: status::OK,
-        f_pc: 0,
-        f_addr: 0,
-        f_size: 0,
-        f_off: 0,
-        f_kind: 0,
-        call_pc: 0,
-        call_id: 0,
-        call_kind: 0,
-        helper_fn: helper_trampoline as *const () as u64,
-        tail_target: 0,
-        gotox: c.slots.as_ptr(),
-        entry: entry_addr,
-        scratch: 0,
-        stack_host,
-        sess: (sess as *mut Session<'_>).cast::<()>(),
-        trap: None,
-        regions,
-        entries: c.entries.as_ptr(),
-        nentries: c.entries.len(),
-    };
+    if ctx.tables.valid {
+        // Same runtime, same compiled set as the run that built the
+        // tables: only the input moved.
+        set_input(&mut sess.mem, ctx);
+    } else {
+        let tags = layout::MAP_TAG_BASE as usize + sess.mem.maps.len();
+        if ctx.nbias < tags {
+            let tables = core::mem::take(&mut ctx.tables);
+            *ctx = Ctx::boxed(tables, tags).ok_or(Trap::Unsupported {
+                pc: 0,
+                what: "more than 1016 maps in a JIT run",
+            })?;
+        }
+        if !build_table(&mut sess.mem, ctx) {
+            return Err(Trap::Unsupported {
+                pc: 0,
+                what: "more than 1016 maps in a JIT run",
+            });
+        }
+        // Frame-relative accesses skip the bounds check (see `codegen`);
+        // that relies on the stack region being exactly `STACK_SIZE`
+        // bytes, which `Runtime::session` guarantees. Refuse to run
+        // otherwise.
+        let Some(stack_host) = ctx
+            .tables
+            .regions
+            .get(STACK_TAG as usize)
+            .filter(|r| r.rlen == layout::STACK_SIZE as u64)
+            .map(|r| r.ptr as u64)
+        else {
+            return Err(Trap::Unsupported {
+                pc: 0,
+                what: "a stack region that is not STACK_SIZE bytes",
+            });
+        };
+        let config = sess.config();
+        let frames = config.call_frames();
+        // Trusted code keeps host frame pointers in `rbp`: guest plus
+        // `stack_bias`, for the depth check's limit too.
+        let stack_bias = stack_host.wrapping_sub(layout::STACK_BASE);
+        let min_fp = layout::frame_pointer(frames.saturating_sub(1) as usize);
+        ctx.stack_host = stack_host;
+        ctx.stack_bias = stack_bias;
+        ctx.min_fp = if c.hardened {
+            min_fp
+        } else {
+            min_fp.wrapping_add(stack_bias)
+        };
+        ctx.helper_fn = helper_trampoline as *const () as u64;
+        ctx.gotox = c.slots.as_ptr();
+        ctx.entries = c.entries.as_ptr();
+        ctx.nentries = c.entries.len();
+        ctx.budget0 = config.insn_budget;
+        ctx.may_goto0 = config.may_goto_budget;
+        ctx.frames = frames;
+        ctx.tables.valid = ctx.tables.keep;
+    }
+    let budget = ctx.budget0;
+    ctx.budget = budget;
+    ctx.may_goto = ctx.may_goto0;
+    ctx.args = sess.args();
+    ctx.status = status::OK;
+    ctx.entry = entry_addr;
+    ctx.sess = (sess as *mut Session<'_>).cast::<()>();
     // SAFETY: offset 0 of the code is the entry function, generated by
-    // `codegen::compile` with the `sysv64` signature `fn(*mut Ctx)`; the
-    // buffer is read-execute and outlives the call.
-    let f: extern "sysv64" fn(*mut Ctx) = unsafe { core::mem::transmute(c.code.addr(0)) };
-    f(&mut ctx);
-    *scratch = core::mem::take(&mut ctx.regions);
+    // `codegen::compile` with the `sysv64` signature `fn(*mut u8)` (the
+    // context); the buffer is read-execute and outlives the call. The
+    // context is boxed, so it stays put during the call. Its tables
+    // describe the session's memory: rebuilt above, or kept from a run in
+    // the same runtime, whose regions nothing but helper calls (after
+    // which the trampoline rebuilds them) moved since (`Tables::valid`),
+    // the input and packet entries aside, which were set above.
+    let f: extern "sysv64" fn(*mut u8) = unsafe { core::mem::transmute(c.code.addr(0)) };
+    // The code and the trampoline get a thin pointer (the trampoline puts
+    // the length back from `nbias`).
+    let ctx: &mut Ctx = ctx;
+    f((ctx as *mut Ctx).cast::<u8>());
     let pc = ctx.f_pc as u32;
     match ctx.status {
         status::OK => Ok(Outcome {
@@ -316,7 +403,7 @@ pub(crate) unsafe fn run(
         status::BUDGET => Err(Trap::BudgetExhausted { pc, limit: budget }),
         status::DEPTH => Err(Trap::CallDepthExceeded {
             pc,
-            max: frames as u32,
+            max: ctx.frames,
         }),
         status::GOTOX => Err(Trap::InvalidJumpTarget {
             pc,

@@ -47,9 +47,13 @@
 //!   jump, store and `ld_imm64` immediates are blinded with a random key
 //!   per compile (`mov r10, imm ^ key; xor r10, key`). Entered with the safe
 //!   [`Jit::run`] / [`Jit::invoke`].
-//! * [`JitConfig::trusted`] (for verifier-accepted programs): addresses are
-//!   still translated through the region table but not checked, no budget,
-//!   no blinding. Entered only through the `unsafe` [`Jit::invoke_trusted`].
+//! * [`JitConfig::trusted`] (for verifier-accepted programs): no checks,
+//!   no budget, no blinding. Registers still hold guest addresses, except
+//!   that `rbp` holds the host address of the frame (`r10` read as a value
+//!   is converted back), so `r10 + off` is one `[rbp + off]` operand; any
+//!   other address `a` is at `a + bias[tag(a)]` (a shift and a load from
+//!   the inline bias table). Entered only through the `unsafe`
+//!   [`Jit::invoke_trusted`] / [`JitVm::run_trusted`].
 //!
 //! # Semantics
 //!
@@ -81,7 +85,8 @@
 //!
 //! [`Jit::new`] / [`Jit::with_programs`] compile; [`Jit::run`],
 //! [`Jit::invoke`], [`Jit::run_session`] and [`Jit::prepare`] (a
-//! [`JitVm`] for repeated runs without per-run allocation) mirror
+//! [`JitVm`] for repeated runs, which keeps the run context and its tables
+//! between runs and only swaps the input in) mirror
 //! `ebpf_interp::Interpreter`; [`Jit::invoke_trusted`] is the `unsafe`
 //! entry for trusted code; [`Jit::emit`] gives the machine code for
 //! listings. The generated code's layout and register map are described in
@@ -91,8 +96,10 @@
 //! like the interpreter), `bpf_loop` (the interpreter runs it; JIT code
 //! traps with `Trap::Unsupported`), other architectures (the crate builds only on
 //! x86-64 hosts; generated code uses the System V calling convention
-//! internally), code-size or register-allocation
-//! optimisations beyond the frame-relative fast path.
+//! internally), register allocation (the map is fixed) and other
+//! optimisations beyond: the frame-relative fast path, saving only the
+//! callee-saved registers a bpf-to-bpf callee may write, and
+//! `if cond goto +1; goto L` as one inverted branch.
 #![deny(unsafe_code)]
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -276,13 +283,13 @@ impl Jit {
     /// Run in a session the caller built with [`Runtime::session`] (with
     /// this set's [`Jit::program_count`]); hardened code only.
     pub fn run_session(&self, sess: &mut Session<'_>) -> Result<Outcome, Trap> {
-        self.run_hardened(sess, &mut Vec::new())
+        with_scratch(|scratch| self.run_hardened(sess, scratch))
     }
 
     fn run_hardened(
         &self,
         sess: &mut Session<'_>,
-        scratch: &mut Vec<ctx::Region>,
+        scratch: &mut Box<ctx::Ctx>,
     ) -> Result<Outcome, Trap> {
         if !self.config.hardened {
             return Err(Trap::Unsupported {
@@ -299,14 +306,14 @@ impl Jit {
     }
 
     /// Bind this set to `rt` for repeated runs of program 0 on different
-    /// inputs ([`JitVm::run`]), reusing the per-run storage. Hardened code
-    /// only, like [`Jit::run`].
+    /// inputs ([`JitVm::run`] for hardened code, the `unsafe`
+    /// [`JitVm::run_trusted`] for either), reusing the per-run storage.
     #[must_use]
     pub fn prepare<'a>(&'a self, rt: &'a mut Runtime) -> JitVm<'a> {
         JitVm {
             jit: self,
             rt,
-            scratch: Vec::new(),
+            ctx: new_ctx(true),
         }
     }
 
@@ -330,7 +337,7 @@ impl Jit {
     ) -> Result<Outcome, Trap> {
         let mut sess = rt.session(inv, self.entries.len() as u32);
         // SAFETY: forwarded to our caller's contract.
-        unsafe { exec::run(&self.compiled(), &mut sess, &mut Vec::new()) }
+        with_scratch(|scratch| unsafe { exec::run(&self.compiled(), &mut sess, scratch) })
     }
 
     fn compiled(&self) -> exec::Compiled<'_> {
@@ -341,6 +348,41 @@ impl Jit {
             hardened: self.config.hardened,
         }
     }
+}
+
+thread_local! {
+    /// Context storage for the entry points without a [`JitVm`], so a run
+    /// does not allocate (a nested run on the same thread finds it taken
+    /// and uses fresh storage).
+    static SCRATCH: core::cell::Cell<Option<Box<ctx::Ctx>>> = const {
+        core::cell::Cell::new(None)
+    };
+}
+
+/// A context for runs; with `keep`, the tables stay valid between runs.
+fn new_ctx(keep: bool) -> Box<ctx::Ctx> {
+    let tables = ctx::Tables {
+        keep,
+        ..ctx::Tables::default()
+    };
+    // The smallest size class always exists.
+    ctx::Ctx::boxed(tables, 0).unwrap_or_else(|| unreachable!())
+}
+
+/// Run `f` with this thread's context storage.
+fn with_scratch<R>(f: impl FnOnce(&mut Box<ctx::Ctx>) -> R) -> R {
+    let mut ctx = SCRATCH
+        .try_with(core::cell::Cell::take)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| new_ctx(false));
+    // Storage only: each run may use another runtime.
+    ctx.tables.valid = false;
+    ctx.tables.keep = false;
+    let r = f(&mut ctx);
+    // Ignored: only fails while the thread is being torn down.
+    let _ = SCRATCH.try_with(|c| c.set(Some(ctx)));
+    r
 }
 
 /// A [`Jit`] bound to a [`Runtime`] for repeated runs ([`Jit::prepare`]),
@@ -368,7 +410,8 @@ impl Jit {
 pub struct JitVm<'a> {
     jit: &'a Jit,
     rt: &'a mut Runtime,
-    scratch: Vec<ctx::Region>,
+    /// The context of its runs, with tables kept between them.
+    ctx: Box<ctx::Ctx>,
 }
 
 impl JitVm<'_> {
@@ -378,12 +421,31 @@ impl JitVm<'_> {
         let mut sess = self
             .rt
             .session(Invocation::new(input), self.jit.entries.len() as u32);
-        self.jit.run_hardened(&mut sess, &mut self.scratch)
+        self.jit.run_hardened(&mut sess, &mut self.ctx)
+    }
+
+    /// Run program 0 on `input` like [`JitVm::run`], with code of either
+    /// trust level.
+    ///
+    /// # Safety
+    ///
+    /// That of [`Jit::invoke_trusted`]: trusted code must have been
+    /// accepted by a verifier for this runtime.
+    #[allow(unsafe_code)]
+    pub unsafe fn run_trusted(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
+        let mut sess = self
+            .rt
+            .session(Invocation::new(input), self.jit.entries.len() as u32);
+        // SAFETY: forwarded to our caller's contract.
+        unsafe { exec::run(&self.jit.compiled(), &mut sess, &mut self.ctx) }
     }
 
     /// The runtime (to inspect maps, the trace, the stack between runs).
     #[must_use]
     pub fn runtime(&mut self) -> &mut Runtime {
+        // The caller may change maps, read-only data or the configuration:
+        // the next run rebuilds the tables.
+        self.ctx.tables.valid = false;
         self.rt
     }
 }

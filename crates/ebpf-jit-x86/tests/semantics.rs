@@ -779,3 +779,187 @@ fn prepared_runs_match_the_interpreters_vm() {
     // An empty input traps the same way in both.
     assert_eq!(vm_i.run(&mut []), vm_j.run(&mut []));
 }
+
+#[test]
+fn frame_pointer_as_a_value_in_every_role() {
+    // Trusted code keeps a host frame pointer in rbp and gives programs
+    // the guest `r10` wherever they read it as a value.
+    let body = "
+        r0 = r10
+        r1 = r10
+        r1 += -8
+        *(u64 *)(r1 +0) = r10
+        *(u64 *)(r10 -16) = r10
+        *(u32 *)(r10 -20) = w10
+        r2 = r10
+        r2 -= r10
+        r0 += r2
+        r3 = 5
+        r3 += r10
+        r3 ^= r10
+        r0 += r3
+        r4 = 1
+        r4 <<= r10
+        r0 += r4
+        r4 = 0x7fff ll
+        r4 /= r10
+        r0 += r4
+        w5 = w10
+        r0 += r5
+        r5 = (s8)r10
+        r0 += r5
+        r5 = (s32)r10
+        r0 += r5
+        r6 = r10
+        if r10 == r6 goto eq
+        r0 = 1
+        exit
+    eq:
+        if r10 > r1 goto gt
+        r0 = 2
+        exit
+    gt:
+        if w10 != 0 goto nz
+        r0 = 3
+        exit
+    nz:
+        lock *(u64 *)(r10 -8) += r10
+        r7 = *(u64 *)(r10 -8)
+        r0 += r7
+        r8 = *(u64 *)(r10 -16)
+        r0 += r8
+        exit
+    ";
+    // In the entry frame and in a callee's.
+    let direct = body.to_owned();
+    let called = format!("r6 = 1\ncall f\nr0 += r6\nexit\nf:\n{body}");
+    for text in [direct, called] {
+        let r = check(&text, &[1, 2, 3, 4]);
+        assert!(r.is_ok(), "{r:?}");
+    }
+    // A pointer to the stack read back and compared as an address.
+    assert_eq!(
+        check(
+            "r1 = r10\n*(u64 *)(r10 -8) = r1\nr2 = *(u64 *)(r10 -8)\nr0 = 0\nif r2 != r10 goto out\nr0 = r2\nout: exit",
+            &[]
+        ),
+        Ok(ebpf_runtime::layout::frame_pointer(0))
+    );
+}
+
+#[test]
+#[allow(unsafe_code)]
+fn prepared_trusted_runs_and_runtime_access_between_runs() {
+    let text = "
+        r2 = *(u8 *)(r1 +0)
+        *(u32 *)(r10 -4) = r2
+        r1 = map[idx:1]
+        r2 = r10
+        r2 += -4
+        call bpf_map_lookup_elem
+        if r0 == 0 goto none
+        r0 = *(u64 *)(r0 +0)
+        exit
+    none:
+        r0 = 99
+        exit
+    ";
+    let prog = ebpf_isa::asm::assemble(text).unwrap();
+    let interp = ebpf_interp::Interpreter::new(&prog).unwrap();
+    let jit = ebpf_jit_x86::Jit::new(&prog, ebpf_jit_x86::JitConfig::trusted()).unwrap();
+    let hardened = ebpf_jit_x86::Jit::new(&prog, ebpf_jit_x86::JitConfig::hardened()).unwrap();
+    let mut rt_i = rt_with_maps();
+    let mut rt_j = rt_with_maps();
+    let mut rt_h = rt_with_maps();
+    let mut vm_i = interp.prepare(&mut rt_i);
+    let mut vm_j = jit.prepare(&mut rt_j);
+    let mut vm_h = hardened.prepare(&mut rt_h);
+    for (round, b) in [1u8, 2, 1, 3, 7, 2].into_iter().enumerate() {
+        // The host adds keys between runs (the maps may move).
+        for vm_rt in [vm_i.runtime(), vm_j.runtime(), vm_h.runtime()] {
+            let id = ebpf_runtime::MapId(1);
+            let key = u32::from(b).to_le_bytes();
+            let value = (round as u64 * 10 + 5).to_le_bytes();
+            vm_rt.maps_mut().update(id, &key, &value, 0).unwrap();
+        }
+        let want = vm_i.run(&mut [b]).map(|o| o.r0);
+        // SAFETY: the program reads one input byte (the inputs are one
+        // byte long), its own stack and a map value the lookup returned.
+        let got = unsafe { vm_j.run_trusted(&mut [b]) }.map(|o| o.r0);
+        assert_eq!(want, got, "input {b}");
+        assert_eq!(want, vm_h.run(&mut [b]).map(|o| o.r0), "input {b}");
+        // Runs without host access in between reuse the tables.
+        // SAFETY: as above.
+        let again = unsafe { vm_j.run_trusted(&mut [b]) }.map(|o| o.r0);
+        assert_eq!(want, again, "input {b}, again");
+        assert_eq!(want, Ok(round as u64 * 10 + 5));
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { vm_j.run_trusted(&mut [42]) }.map(|o| o.r0), Ok(99));
+}
+
+#[test]
+fn branch_over_goto_and_calls_saving_what_the_callee_writes() {
+    // `if cond goto +1; goto L` as clang emits loop ends, every condition,
+    // backward and forward, and with the `goto` also a jump target.
+    for c in [
+        "==", "!=", ">", ">=", "<", "<=", "s>", "s>=", "s<", "s<=", "&",
+    ] {
+        let back = format!(
+            "r0 = 0\nr1 = 0\nl: r0 += r1\nr1 += 1\nif r1 {c} 5 goto +1\ngoto l\nr0 <<= 8\nr0 += r1\nexit"
+        );
+        check(&back, &[]).ok();
+        let fwd = format!(
+            "r1 = *(u8 *)(r1 +0)\nr0 = 1\nif r1 {c} 3 goto +1\ngoto out\nr0 = 2\nout: exit"
+        );
+        for b in [0u8, 2, 3, 4, 200] {
+            check(&fwd, &[b]).ok();
+        }
+        let shared = format!(
+            "r1 = *(u8 *)(r1 +0)\nr0 = 1\nif r1 == 9 goto g\nif r1 {c} 3 goto +1\ng: goto out\nr0 = 2\nout: exit"
+        );
+        for b in [0u8, 2, 3, 9, 200] {
+            check(&shared, &[b]).ok();
+        }
+    }
+    // Callees writing some, all or none of r6..r9, directly, behind a
+    // branch, or by calling a helper.
+    for body in [
+        "r0 = 1\nexit",
+        "r7 = 5\nr0 = r7\nexit",
+        "if r1 == 0 goto +1\nr9 = 3\nr0 = r9\nexit",
+        "r6 = 1\nr7 = 2\nr8 = 3\nr9 = 4\nr0 = r6\nexit",
+        "r8 = 7\ncall bpf_get_prandom_u32\nr0 = r8\nexit",
+        "r6 = 2\ncall g\nr0 += r6\nexit\ng: r9 = 11\nr0 = r9\nexit",
+    ] {
+        let text = format!(
+            "r6 = 10\nr7 = 20\nr8 = 30\nr9 = 40\nr1 = 0\ncall f\nr0 += r6\nr0 += r7\nr0 += r8\nr0 += r9\nexit\nf:\n{body}"
+        );
+        assert!(check(&text, &[]).is_ok(), "{body}");
+    }
+}
+
+#[test]
+fn many_maps_in_every_mode() {
+    // More tags than the smallest context has bias entries for (and a
+    // helper call, after which the tables are rebuilt).
+    for maps in [1u32, 9, 40, 300] {
+        let mk = move || {
+            let mut rt = Runtime::with_config(Config::deterministic());
+            for i in 0..maps {
+                rt.maps_mut()
+                    .create(MapDef::new(format!("m{i}"), MapType::ARRAY, 4, 8, 2))
+                    .unwrap();
+            }
+            rt
+        };
+        let last = maps - 1;
+        let text = format!(
+            "r1 = map[idx:{last}][0]+8\nr2 = 0x55\n*(u64 *)(r1 +0) = r2\n\
+             *(u32 *)(r10 -4) = 1\nr1 = map[idx:{last}]\nr2 = r10\nr2 += -4\n\
+             call bpf_map_lookup_elem\nif r0 == 0 goto out\nr3 = *(u64 *)(r0 +0)\n\
+             r1 = map[idx:0][0]+0\nr4 = 7\n*(u64 *)(r1 +0) = r4\nr0 = r3\nr0 += r4\nout: exit"
+        );
+        assert_eq!(check_rt(&text, &[], &mk), Ok(0x55 + 7), "{maps} maps");
+    }
+}
