@@ -181,7 +181,9 @@ pub fn call_cost_ns(batches: usize, batch: Duration) -> Result<f64, BenchError> 
         let mut rt = runtime();
         let mut input = [0u8; 8];
         let mut vm = jit.prepare(&mut rt);
-        Ok(ns(measure(batches, batch, || run_trusted(&mut vm, &mut input))))
+        Ok(ns(measure(batches, batch, || {
+            run_trusted(&mut vm, &mut input)
+        })))
     };
     Ok((time(&with_call)? - time(&inlined)?) / f64::from(N))
 }
