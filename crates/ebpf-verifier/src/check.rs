@@ -207,6 +207,19 @@ pub trait ProgramEnv {
     fn helper(&self, id: i32) -> HelperLookup;
     /// The range `r0` must be in at the main program's `exit`, if limited.
     fn return_range(&self) -> Option<(i64, i64)>;
+    /// The argument registers of helper `id` as the kernel's liveness
+    /// analysis counts them (bit `i`: `r<i>`): those its prototype for
+    /// this program type names, whatever the license; `r1`-`r5` when the
+    /// program type has no such helper.
+    fn helper_arg_mask(&self, id: i32) -> u16 {
+        match self.helper(id) {
+            HelperLookup::Proto(p) => (1u16..)
+                .zip(p.args.iter())
+                .filter(|(_, a)| **a != ArgType::None)
+                .fold(0u16, |m, (r, _)| m | (1 << r)),
+            HelperLookup::Refused { .. } => 0x3e,
+        }
+    }
     /// Whether a pointer to the struct (or typedef) `name` is this program
     /// type's context, as a global function's parameter
     /// (`btf_is_prog_ctx_type`).
@@ -416,6 +429,8 @@ struct Walker<'a> {
     map_data: &'a [(u32, Vec<u8>)],
     /// See [`VerifierConfig::global_funcs`].
     global_funcs: &'a [GlobalFunc],
+    /// Registers live before each slot ([`crate::liveness`]).
+    live: Vec<u16>,
     /// Which global functions a verified path called (`called`).
     global_called: Vec<bool>,
     /// The walk is verifying a global function on its own: its `exit`
@@ -513,6 +528,7 @@ pub fn verify_with(
         func_info: config.func_info,
         map_data: &config.map_data,
         global_funcs: &config.global_funcs,
+        live: Vec::new(),
         global_called: vec![false; config.global_funcs.len()],
         in_global: false,
         scratch_regs: 0,
@@ -579,6 +595,26 @@ impl Walker<'_> {
             }
         }
         self.check_static()?;
+        let env = self.env;
+        let helper_args = |id: i32| env.helper_arg_mask(id);
+        self.live = crate::liveness::live_regs_before(self.prog, &helper_args);
+        if self.level & LOG_LEVEL2 != 0 {
+            self.log.push_str("Live regs before insn:\n");
+            for (pc, insn) in self.prog.iter() {
+                let mask = self.live.get(pc).copied().unwrap_or(0);
+                let text = match insn {
+                    Insn::LdImm64 {
+                        dst,
+                        imm: Imm64::Func(off),
+                    } => format!("(18) r{} = {:#x}", dst.num(), *off as u32),
+                    _ => insn.kernel_log(),
+                };
+                self.log.push_str(&format!(
+                    "    {pc:>3}: {} {text}\n",
+                    crate::liveness::mask_text(mask)
+                ));
+            }
+        }
         self.prune = (0..self.prog.len())
             .map(|i| {
                 let m = cfg.marks(i);
@@ -960,9 +996,9 @@ impl Walker<'_> {
             // A finished state covers this one; at a callback call, so
             // does the one stored before this iteration.
             let covers = if c.branches == 0 {
-                states_equal(&c.state, st, false)
+                states_equal(&c.state, st, false, &self.live, pc)
             } else {
-                callback_call && states_equal(&c.state, st, true)
+                callback_call && states_equal(&c.state, st, true, &self.live, pc)
             };
             if c.branches == 0 || callback_call {
                 if covers {
@@ -981,7 +1017,7 @@ impl Walker<'_> {
                 }
             } else if self.is_ancestor(id, st.parent)
                 && c.state.callback_unroll_depth == st.callback_unroll_depth
-                && states_equal(&c.state, st, true)
+                && states_equal(&c.state, st, true, &self.live, pc)
             {
                 let cur = st.cur().display(self.maps).to_string();
                 let old = c.state.cur().display(self.maps).to_string();
@@ -2943,7 +2979,15 @@ enum Visited {
 /// by slot, with ids mapped consistently). All scalars count as precise
 /// (there is no precision tracking yet), which is sound and prunes less
 /// than the kernel.
-fn states_equal(old: &VerifierState, cur: &VerifierState, exact: bool) -> bool {
+/// `live[pc]`: the registers read later from `pc` on; only those are
+/// compared (for a caller's frame, those live at its call).
+fn states_equal(
+    old: &VerifierState,
+    cur: &VerifierState,
+    exact: bool,
+    live: &[u16],
+    pc: usize,
+) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
     }
@@ -2953,11 +2997,24 @@ fn states_equal(old: &VerifierState, cur: &VerifierState, exact: bool) -> bool {
             return false;
         }
     }
-    for (fo, fc) in old.frames.iter().zip(&cur.frames) {
+    let depth = old.frames.len();
+    for (i, (fo, fc)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if fo.callsite != fc.callsite || fo.callback_depth > fc.callback_depth {
             return false;
         }
-        for (ro, rc) in fo.regs.iter().zip(&fc.regs) {
+        // Where this frame stands: `pc` for the innermost, else the call
+        // it made.
+        let at = if i.saturating_add(1) == depth {
+            Some(pc)
+        } else {
+            old.frames.get(i.saturating_add(1)).and_then(|f| f.callsite)
+        };
+        let mask = at.and_then(|a| live.get(a).copied()).unwrap_or(u16::MAX);
+        for (r, (ro, rc)) in fo.regs.iter().zip(&fc.regs).enumerate() {
+            // `r10` is never in the live set and always the frame pointer.
+            if r < 10 && mask & (1 << r) == 0 {
+                continue;
+            }
             if !regsafe(ro, rc, &mut ids, exact) {
                 return false;
             }

@@ -156,6 +156,17 @@ impl ProgramEnv for LinuxEnv<'_> {
         }
     }
 
+    fn helper_arg_mask(&self, id: i32) -> u16 {
+        // The prototype as if the license allowed every helper.
+        match self.platform.check_helper_call(self.prog_type, id, true) {
+            Ok(p) => (1u16..)
+                .zip(p.args.iter())
+                .filter(|(_, a)| a.base != ArgBase::DontCare)
+                .fold(0u16, |m, (r, _)| m | (1 << r)),
+            Err(_) => 0x3e,
+        }
+    }
+
     fn is_ctx_type(&self, name: &str) -> bool {
         // The context struct each program type's global functions may take
         // (`bpf_ctx_convert`), plus `pt_regs` for probes.

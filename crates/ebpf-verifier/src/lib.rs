@@ -95,6 +95,7 @@
 pub mod check;
 pub mod diag;
 mod env;
+mod liveness;
 pub mod platform;
 mod scalar;
 pub mod state;
