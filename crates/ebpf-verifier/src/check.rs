@@ -220,6 +220,11 @@ pub trait ProgramEnv {
             HelperLookup::Refused { .. } => 0x3e,
         }
     }
+    /// The kernel's `nr_cpu_ids`, which bounds what
+    /// `bpf_get_smp_processor_id` returns; `None`: unknown (no bound).
+    fn nr_cpu_ids(&self) -> Option<u32> {
+        None
+    }
     /// Whether a pointer to the struct (or typedef) `name` is this program
     /// type's context, as a global function's parameter
     /// (`btf_is_prog_ctx_type`).
@@ -2335,6 +2340,9 @@ impl Walker<'_> {
         let mut key_ptr: Option<(RegState, u32)> = None;
         let mut released: Option<u32> = None;
         let mut callback: Option<usize> = None;
+        // The largest size a memory argument's size register allows
+        // (`msize_max_value`).
+        let mut msize_max = 0u64;
         for (regno, arg) in (1usize..).zip(proto.args.iter()) {
             let reg_id = Reg::new(regno as u8).unwrap_or(Reg::R1);
             if *arg == ArgType::None {
@@ -2403,6 +2411,7 @@ impl Walker<'_> {
                             ),
                         ));
                     }
+                    msize_max = sz.var.umax_value;
                     let size = sz.var.umax_value.min(u64::from(u32::MAX)) as u32;
                     self.check_helper_mem(pc, st, regno, r, size, write)?;
                 }
@@ -2545,7 +2554,11 @@ impl Walker<'_> {
             st.cur_mut().regs[i] = RegState::not_init();
         }
         let r0 = match proto.ret {
-            RetType::Integer => RegState::unknown_scalar(),
+            RetType::Integer => {
+                let mut r = RegState::unknown_scalar();
+                self.refine_retval(id, &mut r, msize_max);
+                r
+            }
             RetType::Void => RegState::not_init(),
             RetType::MapValueOrNull
                 if let Some(inner) = map
@@ -2844,6 +2857,44 @@ impl Walker<'_> {
     /// combined stack (at most [`MAX_CALL_FRAMES`] frames), refuse once the
     /// sum passes 512 bytes. Each (subprogram, depth) pair is computed once,
     /// so the cost is linear in the call graph, whatever its shape.
+    /// What the kernel knows of some helpers' integer results
+    /// (`do_refine_retval_range`): the CPU number is below `nr_cpu_ids`,
+    /// a string or stack copy returns at most its buffer's size or a
+    /// negative errno.
+    fn refine_retval(&self, id: i32, r: &mut RegState, msize_max: u64) {
+        let v = &mut r.var;
+        match id {
+            // bpf_get_smp_processor_id
+            8 => {
+                let Some(n) = self.env.nr_cpu_ids() else {
+                    return;
+                };
+                let max = n.saturating_sub(1);
+                v.umin_value = 0;
+                v.umax_value = u64::from(max);
+                v.smin_value = 0;
+                v.smax_value = i64::from(max);
+                v.u32_min_value = 0;
+                v.u32_max_value = max;
+                v.s32_min_value = 0;
+                v.s32_max_value = i32::try_from(max).unwrap_or(i32::MAX);
+                v.sync();
+            }
+            // bpf_probe_read_str, bpf_get_stack, bpf_get_task_stack,
+            // bpf_probe_read_{user,kernel}_str
+            45 | 67 | 114 | 115 | 141 => {
+                // MAX_ERRNO.
+                let max = i64::try_from(msize_max).unwrap_or(i64::MAX);
+                v.smax_value = max;
+                v.s32_max_value = i32::try_from(msize_max).unwrap_or(i32::MAX);
+                v.smin_value = -4095;
+                v.s32_min_value = -4095;
+                v.sync();
+            }
+            _ => {}
+        }
+    }
+
     /// A helper that calls `start` back (`push_callback_call`): the path
     /// goes on after the call as if the callback ran zero times, and a
     /// queued path enters the callback in a new frame, its arguments set

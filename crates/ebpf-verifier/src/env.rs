@@ -21,6 +21,7 @@ pub struct LinuxEnv<'p> {
     prog_type: ProgType,
     expected_attach_type: u32,
     gpl: bool,
+    nr_cpu_ids: Option<u32>,
 }
 
 impl<'p> LinuxEnv<'p> {
@@ -39,8 +40,30 @@ impl<'p> LinuxEnv<'p> {
             prog_type,
             expected_attach_type,
             gpl: crate::platform::license_is_gpl_compatible(license),
+            nr_cpu_ids: possible_cpus(),
         }
     }
+
+    /// The kernel's `nr_cpu_ids` (the running machine's, from
+    /// `/sys/devices/system/cpu/possible`, by default); `None` leaves
+    /// `bpf_get_smp_processor_id`'s result unbounded.
+    #[must_use]
+    pub fn with_nr_cpu_ids(mut self, n: Option<u32>) -> Self {
+        self.nr_cpu_ids = n;
+        self
+    }
+}
+
+/// One more than the highest possible CPU (`nr_cpu_ids`), from the
+/// kernel's `possible` list (`0-1`, `0-3,5`), if readable.
+fn possible_cpus() -> Option<u32> {
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").ok()?;
+    let highest = text
+        .trim()
+        .split(',')
+        .filter_map(|part| part.rsplit('-').next()?.trim().parse::<u32>().ok())
+        .max()?;
+    highest.checked_add(1)
 }
 
 fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
@@ -165,6 +188,10 @@ impl ProgramEnv for LinuxEnv<'_> {
                 .fold(0u16, |m, (r, _)| m | (1 << r)),
             Err(_) => 0x3e,
         }
+    }
+
+    fn nr_cpu_ids(&self) -> Option<u32> {
+        self.nr_cpu_ids
     }
 
     fn is_ctx_type(&self, name: &str) -> bool {
