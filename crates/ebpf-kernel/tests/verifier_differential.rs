@@ -258,7 +258,7 @@ impl Interp {
 /// blanked (instruction indices, offsets), most frequent first, one line per
 /// group with its count and first seed.
 fn grouped(disagreements: &[(u64, String)]) -> Vec<String> {
-    let mut groups: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (u64, u64, &str)> = BTreeMap::new();
     for (seed, what) in disagreements {
         let mut key = String::with_capacity(what.len());
         for c in what.chars() {
@@ -268,15 +268,15 @@ fn grouped(disagreements: &[(u64, String)]) -> Vec<String> {
                 key.push('N');
             }
         }
-        groups.entry(key).or_insert((0, *seed)).0 += 1;
+        groups.entry(key).or_insert((0, *seed, what)).0 += 1;
     }
-    let mut out: Vec<(u64, u64, String)> = groups
+    let mut out: Vec<(u64, u64, String, &str)> = groups
         .into_iter()
-        .map(|(key, (count, seed))| (count, seed, key))
+        .map(|(key, (count, seed, first))| (count, seed, key, first))
         .collect();
     out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     out.into_iter()
-        .map(|(count, seed, key)| format!("{count} x {key} (first: seed {seed})"))
+        .map(|(count, seed, key, first)| format!("{count} x {key} (first: seed {seed}: {first})"))
         .collect()
 }
 

@@ -1022,6 +1022,7 @@ impl Walker<'_> {
                 }
             } else if self.is_ancestor(id, st.parent)
                 && c.state.callback_unroll_depth == st.callback_unroll_depth
+                && states_maybe_looping(&c.state, st)
                 && states_equal(&c.state, st, true, &self.live, pc)
             {
                 let cur = st.cur().display(self.maps).to_string();
@@ -3030,6 +3031,27 @@ enum Visited {
 /// by slot, with ids mapped consistently). All scalars count as precise
 /// (there is no precision tracking yet), which is sound and prunes less
 /// than the kernel.
+/// Every register of the innermost frame is the same, live or not
+/// (`states_maybe_looping`): the cheap first test for an infinite loop.
+fn states_maybe_looping(old: &VerifierState, cur: &VerifierState) -> bool {
+    if old.frames.len() != cur.frames.len() {
+        return false;
+    }
+    let same = |a: &RegState, b: &RegState| {
+        let (mut a, mut b) = (*a, *b);
+        a.precise = false;
+        b.precise = false;
+        a.frameno = 0;
+        b.frameno = 0;
+        a == b
+    };
+    old.cur()
+        .regs
+        .iter()
+        .zip(&cur.cur().regs)
+        .all(|(a, b)| same(a, b))
+}
+
 /// `live[pc]`: the registers read later from `pc` on; only those are
 /// compared (for a caller's frame, those live at its call).
 fn states_equal(
