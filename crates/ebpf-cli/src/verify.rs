@@ -42,6 +42,11 @@ pub(crate) struct VerifyArgs {
     /// the kernel's `BPF_LOG_STATS`) and print the counts.
     #[arg(long)]
     stats: bool,
+    /// Verify as the kernel does for a loader without CAP_BPF (socket
+    /// filters and cgroup skb programs only; no loops, calls, pointer
+    /// leaks or uninitialised stack reads).
+    #[arg(long)]
+    unprivileged: bool,
     /// Input syntax.
     #[arg(long, value_enum, default_value = "auto")]
     syntax: Syntax,
@@ -161,6 +166,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
         func_info: loaded.func_info,
         map_data: loaded.object.as_ref().map(map_data).unwrap_or_default(),
         global_funcs: global_funcs(&loaded.funcs),
+        unprivileged: args.unprivileged,
     };
     let out = verify_with(&loaded.program, &env, &maps, &config);
     let s = out.stats;

@@ -331,6 +331,26 @@ fn verify_gives_the_kernels_verdict() {
     );
     assert!(text.contains(",\"stack_depth\":\"4+0\"}"), "{text}");
     assert!(text.contains(",\"verification_time_usec\":"), "{text}");
+    // Unprivileged: the same packet program is not even loadable as XDP;
+    // a socket filter returning a pointer leaks it.
+    let out = ebpf(&[
+        "verify",
+        ok.to_str().expect("path"),
+        "--type",
+        "xdp",
+        "--unprivileged",
+    ]);
+    assert!(stdout(&out).starts_with("rejected: "), "{}", stdout(&out));
+    assert!(stdout(&out).contains("EPERM"), "{}", stdout(&out));
+    let leak = corpus.join("ret_ptr.s");
+    let out = ebpf(&["verify", leak.to_str().expect("path"), "--unprivileged"]);
+    assert!(
+        stdout(&out).contains("EACCES R0 leaks addr as return value"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ebpf(&["verify", leak.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stdout(&out));
     // Any function is an entry point: `mix` is a static `.text` function.
     let compute =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-loader/fixtures/build/compute.v3.o");

@@ -827,6 +827,7 @@ fn our_verifier_agrees_on_real_world_style_objects() {
                 log_level: 0,
                 map_data: rodata(&obj),
                 global_funcs: global_funcs(prog),
+                ..ebpf_verifier::check::VerifierConfig::default()
             };
             let ours = ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &config);
             let theirs = match kernel {

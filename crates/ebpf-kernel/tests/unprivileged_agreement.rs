@@ -64,6 +64,17 @@ enum Outcome {
 /// when `unprivileged`; `Err` with a description when the loader did not
 /// answer (setpriv failed, bad input).
 fn run_loader(p: &Program, prog_type: &str, unprivileged: bool) -> Result<Outcome, String> {
+    run_loader_with_maps(p, prog_type, &[], unprivileged)
+}
+
+/// [`run_loader`] with maps (`TYPE,KEY,VALUE,MAX` each) for the program's
+/// `map[idx:N]`.
+fn run_loader_with_maps(
+    p: &Program,
+    prog_type: &str,
+    maps: &[String],
+    unprivileged: bool,
+) -> Result<Outcome, String> {
     let mut cmd = if unprivileged {
         let mut c = Command::new("setpriv");
         c.args([
@@ -79,6 +90,9 @@ fn run_loader(p: &Program, prog_type: &str, unprivileged: bool) -> Result<Outcom
         c.arg(prog_type);
         c
     };
+    for m in maps {
+        cmd.args(["--map", m]);
+    }
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -400,8 +414,135 @@ fn unprivileged_rejections_match_the_kernel() {
         "4097 slots, unprivileged: the kernel says E2BIG"
     );
 
+    let (corpus_agree, corpus_total, corpus_gaps, corpus_differ) = corpus_unprivileged();
+
     assert!(differ.is_empty(), "messages differ:\n{}", differ.join("\n"));
     assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
+    assert!(
+        corpus_gaps.is_empty(),
+        "unprivileged soundness gaps:\n{}",
+        corpus_gaps.join("\n")
+    );
+    assert!(
+        corpus_agree >= CORPUS_UNPRIV_FLOOR,
+        "unprivileged corpus agreement {corpus_agree}/{corpus_total} below {CORPUS_UNPRIV_FLOOR}:\n{}",
+        corpus_differ.join("\n")
+    );
+}
+
+/// Corpus programs whose unprivileged verdict and error line must equal
+/// the kernel's (`ebpf verify --unprivileged` against user nobody).
+const CORPUS_UNPRIV_FLOOR: usize = 85;
+
+/// Every program of `ebpf-verifier`'s corpus (`tests/corpus/*.s`, its maps
+/// created by the loader) loaded as user nobody, against our verifier's
+/// unprivileged verdict: `(agree, total, soundness gaps, differences)`.
+/// Runs inside the sysctl guard of the test above.
+fn corpus_unprivileged() -> (usize, usize, Vec<String>, Vec<String>) {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-verifier/tests/corpus");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "s"))
+        .collect();
+    paths.sort();
+    let platform = ebpf_verifier::platform::LinuxPlatform::new();
+    let (mut agree, mut total, mut gaps, mut differ) = (0, 0, Vec::new(), Vec::new());
+    for path in &paths {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+        let text = std::fs::read_to_string(path).expect("program");
+        let mut prog_type = "socket_filter".to_owned();
+        let mut license = "GPL".to_owned();
+        let mut maps = Vec::new();
+        let mut metas = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("; ") else {
+                continue;
+            };
+            if let Some(t) = rest.strip_prefix("prog: ") {
+                prog_type = t.trim().to_owned();
+            } else if let Some(l) = rest.strip_prefix("license: ") {
+                license = l.trim().to_owned();
+            } else if let Some(m) = rest.strip_prefix("map: ") {
+                let mut w = m.split_whitespace();
+                let map_type: u32 = match w.next() {
+                    Some("hash") => 1,
+                    Some("array") => 2,
+                    Some("ringbuf") => 27,
+                    _ => continue,
+                };
+                let (mut k, mut v, mut n) = (0u32, 0u32, 0u32);
+                for kv in w {
+                    let Some((key, val)) = kv.split_once('=') else {
+                        continue;
+                    };
+                    let val: u32 = val.parse().unwrap_or(0);
+                    match key {
+                        "key" => k = val,
+                        "value" => v = val,
+                        _ => n = val,
+                    }
+                }
+                maps.push(format!("{map_type},{k},{v},{n}"));
+                metas.push(ebpf_verifier::state::MapMeta {
+                    map_type,
+                    key_size: k,
+                    value_size: v,
+                    max_entries: n,
+                    flags: 0,
+                    inner: None,
+                });
+            }
+        }
+        // The loader loads with a GPL license.
+        if license != "GPL" {
+            continue;
+        }
+        let Ok(p) = ebpf_isa::asm::assemble(&text) else {
+            continue;
+        };
+        let Some(vt) = ebpf_verifier::platform::ProgType::from_name(&prog_type) else {
+            continue;
+        };
+        total += 1;
+        let env = ebpf_verifier::LinuxEnv::new(&platform, vt, 0, &license);
+        let config = ebpf_verifier::check::VerifierConfig {
+            unprivileged: true,
+            log_level: 0,
+            ..ebpf_verifier::check::VerifierConfig::default()
+        };
+        let out = ebpf_verifier::check::verify_with(&p, &env, &metas, &config);
+        let ours = match &out.result {
+            Ok(()) => Outcome::Loaded,
+            Err(r) => Outcome::Refused {
+                errno: r.errno.to_owned(),
+                line: r.message.clone(),
+            },
+        };
+        let kernel = match run_loader_with_maps(&p, &prog_type, &maps, true) {
+            Ok(k) => k,
+            Err(reason) => {
+                differ.push(format!("{name}: the loader failed: {reason}"));
+                continue;
+            }
+        };
+        note(&format!(
+            "unprivileged corpus: {name:<32} kernel {kernel:?} ours {ours:?}"
+        ));
+        match (&kernel, &ours) {
+            (a, b) if a == b => agree += 1,
+            (Outcome::Refused { .. }, Outcome::Loaded) => {
+                gaps.push(format!("{name}: kernel {kernel:?}, we accept"));
+            }
+            _ => differ.push(format!("{name}: kernel {kernel:?}, ours {ours:?}")),
+        }
+    }
+    note(&format!(
+        "unprivileged agreement: {agree} of {total} corpus programs get the kernel's verdict and \
+         error line (user nobody, with their maps)"
+    ));
+    (agree, total, gaps, differ)
 }
 
 /// The loops and calls are refused only for want of `CAP_BPF`: the same

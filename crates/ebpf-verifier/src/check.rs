@@ -34,6 +34,9 @@ use crate::state::{
     FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
 };
 
+/// `BPF_MAXINSNS`: the most slots a loader without `CAP_BPF` may load.
+const BPF_MAXINSNS: usize = 4096;
+
 /// `BPF_F_RDONLY_PROG`: programs may only read the map.
 const BPF_F_RDONLY_PROG: u32 = 0x80;
 
@@ -219,6 +222,11 @@ pub trait ProgramEnv {
                 .fold(0u16, |m, (r, _)| m | (1 << r)),
             HelperLookup::Refused { .. } => 0x3e,
         }
+    }
+    /// Whether a loader without `CAP_BPF` may load this program type
+    /// (socket filters and cgroup skb programs).
+    fn unprivileged_allowed(&self) -> bool {
+        false
     }
     /// The kernel's `nr_cpu_ids`, which bounds what
     /// `bpf_get_smp_processor_id` returns; `None`: unknown (no bound).
@@ -441,6 +449,8 @@ struct Walker<'a> {
     /// The walk is verifying a global function on its own: its `exit`
     /// only needs a scalar `r0`.
     in_global: bool,
+    /// See [`VerifierConfig::unprivileged`].
+    unpriv: bool,
     /// Registers (bit `i`: `r<i>`) and stack slots (bit `i`: `fp-8*(i+1)`)
     /// of the current frame touched since the state was last printed
     /// (`scratched_regs`, `scratched_stack_slots`).
@@ -483,6 +493,12 @@ pub struct VerifierConfig {
     /// The program's global functions (from BTF); all other subprograms are
     /// static, verified at each call.
     pub global_funcs: Vec<GlobalFunc>,
+    /// Verify for a loader without `CAP_BPF`/`CAP_PERFMON` (with
+    /// `kernel.unprivileged_bpf_disabled` at 0): only socket filters and
+    /// cgroup skb programs, at most 4096 instructions, no loops or
+    /// bpf-to-bpf calls, no pointer leaks (into maps, helpers, the return
+    /// value, comparisons), no reads of uninitialised stack.
+    pub unprivileged: bool,
 }
 
 impl Default for VerifierConfig {
@@ -493,6 +509,7 @@ impl Default for VerifierConfig {
             func_info: false,
             map_data: Vec::new(),
             global_funcs: Vec::new(),
+            unprivileged: false,
         }
     }
 }
@@ -536,6 +553,7 @@ pub fn verify_with(
         live: Vec::new(),
         global_called: vec![false; config.global_funcs.len()],
         in_global: false,
+        unpriv: config.unprivileged,
         scratch_regs: 0,
         scratch_slots: 0,
         prev_log_pos: 0,
@@ -574,7 +592,29 @@ pub fn verify_with(
 
 impl Walker<'_> {
     fn run(&mut self) -> Result<(), Refusal> {
-        let cfg = match Cfg::build(self.prog) {
+        if self.unpriv {
+            // `bpf_prog_load` refuses these before the verifier runs: no log.
+            if !self.env.unprivileged_allowed() {
+                return Err(Refusal {
+                    errno: "EPERM",
+                    message: String::new(),
+                    insn: None,
+                });
+            }
+            if self.prog.len() > BPF_MAXINSNS {
+                return Err(Refusal {
+                    errno: E2BIG,
+                    message: String::new(),
+                    insn: None,
+                });
+            }
+        }
+        let cfg_config = if self.unpriv {
+            ebpf_cfg::CfgConfig::unprivileged()
+        } else {
+            ebpf_cfg::CfgConfig::privileged()
+        };
+        let cfg = match Cfg::build_with(self.prog, &cfg_config) {
             Ok(cfg) => cfg,
             Err(e) => {
                 if self.level & LOG_LEVEL2 != 0 {
@@ -582,6 +622,7 @@ impl Walker<'_> {
                 }
                 let errno = match e {
                     ebpf_cfg::CfgError::Empty | ebpf_cfg::CfgError::TooLarge { .. } => E2BIG,
+                    ebpf_cfg::CfgError::CallsNotAllowed { .. } => "EPERM",
                     _ => EINVAL,
                 };
                 return Err(Refusal {
@@ -1457,6 +1498,27 @@ impl Walker<'_> {
                     Operand::Imm(i) => RegState::known_scalar(i64::from(i) as u64),
                 };
                 let imm = matches!(src, Operand::Imm(_));
+                if self.unpriv
+                    && value.ty.is_pointer()
+                    && let Operand::Reg(r) = src
+                {
+                    // Only the stack may hold pointers
+                    // (`check_mem_access`'s "leaks addr").
+                    let into = match base.ty {
+                        RegType::MapValue => Some("map"),
+                        RegType::Ctx => Some("ctx"),
+                        RegType::Packet | RegType::PacketMeta => Some("packet"),
+                        RegType::Mem => Some("mem"),
+                        _ => None,
+                    };
+                    if let Some(into) = into {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("R{} leaks addr into {into}", r.num()),
+                        ));
+                    }
+                }
                 self.mem_access(pc, st, dst, base, off, size, Access::Write { value, imm })?;
             }
             Insn::Atomic {
@@ -1467,7 +1529,14 @@ impl Walker<'_> {
                 off,
             } => {
                 let base = self.read(st, pc, dst)?;
-                self.read(st, pc, src)?;
+                let value = self.read(st, pc, src)?;
+                if self.unpriv && value.ty.is_pointer() {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{} leaks addr into mem", src.num()),
+                    ));
+                }
                 if base.ty == RegType::Ctx {
                     return Err(refuse(
                         EACCES,
@@ -1589,6 +1658,15 @@ impl Walker<'_> {
             let mut d = s;
             if width == Width::W32 {
                 if s.ty != RegType::Scalar {
+                    if self.unpriv
+                        && let Operand::Reg(x) = src
+                    {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("R{} partial copy of pointer", x.num()),
+                        ));
+                    }
                     // A 32-bit move of a pointer leaks its low half: scalar.
                     d = RegState::unknown_scalar();
                 }
@@ -1629,9 +1707,91 @@ impl Walker<'_> {
                     self.precise_reg(st, dst);
                 }
                 let out = self.ptr_alu(pc, op, width, dst, d, s, name)?;
+                if self.unpriv {
+                    self.sanitize(pc, dst, &out, &d, &s, matches!(src, Operand::Reg(_)))?;
+                }
                 *st.reg_mut(dst) = out;
             }
             _ => unreachable_state(),
+        }
+        Ok(())
+    }
+
+    /// Spectre v1 rules for a loader without `CAP_BPF`
+    /// (`sanitize_ptr_alu`, `sanitize_check_bounds`): a register offset
+    /// must not straddle zero and may move only stack and map value
+    /// pointers; the result must stay a fixed, in-bounds stack offset or
+    /// inside the map value.
+    fn sanitize(
+        &mut self,
+        pc: usize,
+        dst: Reg,
+        out: &RegState,
+        d: &RegState,
+        s: &RegState,
+        src_is_reg: bool,
+    ) -> Result<(), Refusal> {
+        let r = dst.num();
+        let (ptr, off) = if d.ty.is_pointer() { (d, s) } else { (s, d) };
+        const TAIL: &str = "pointer arithmetic with it prohibited for !root";
+        if src_is_reg {
+            if !off.var.var_off.is_const() && (off.var.smin_value < 0) != (off.var.smax_value < 0) {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} has unknown scalar with mixed signed bounds, {TAIL}"),
+                ));
+            }
+            if !matches!(ptr.ty, RegType::Stack | RegType::MapValue) {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} has pointer with unsupported alu operation, {TAIL}"),
+                ));
+            }
+        }
+        match out.ty {
+            RegType::Stack => {
+                let o = i64::from(out.off).saturating_add(out.var.var_off.value as i64);
+                if !out.var.var_off.is_const() {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "R{r} variable stack access prohibited for !root, var_off={} off={o}",
+                            out.var.var_off
+                        ),
+                    ));
+                }
+                if !(STACK_BOTTOM..0).contains(&o) {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "R{r} stack pointer arithmetic goes out of range, prohibited for !root; off={o}"
+                        ),
+                    ));
+                }
+            }
+            RegType::MapValue => {
+                let meta = out.map.and_then(|i| self.maps.get(i as usize)).copied();
+                let vs = meta.map_or(0, |m| m.value_size);
+                let fits = self.region_check(pc, r, out, 0, 1, i64::from(vs), |o| {
+                    format!("invalid access to map value, value_size={vs} off={o} size=1")
+                });
+                if let Err(e) = fits {
+                    self.log.push_str(&e.message);
+                    self.log.push('\n');
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "R{r} pointer arithmetic of map value goes out of range, prohibited for !root"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -1656,7 +1816,7 @@ impl Walker<'_> {
             ));
         }
         if d.ty.is_pointer() && s.ty.is_pointer() {
-            if op == AluOp::Sub && d.ty == s.ty && !d.maybe_null() {
+            if op == AluOp::Sub && d.ty == s.ty && !d.maybe_null() && !self.unpriv {
                 return Ok(RegState::unknown_scalar());
             }
             return Err(refuse(
@@ -2029,6 +2189,22 @@ impl Walker<'_> {
                     slot.spilled = value;
                     return Ok(None);
                 }
+                // A loader that may not leak pointers may not overwrite
+                // part of a spilled pointer.
+                if self.unpriv {
+                    let (spi, _) = slot_of(fixed);
+                    if frame
+                        .stack
+                        .get(spi)
+                        .is_some_and(|s2| s2.has_spill() && s2.spilled.ty.is_pointer())
+                    {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            "attempt to corrupt spilled pointer on stack",
+                        ));
+                    }
+                }
                 // A narrow store: any spill in the slots it touches is no
                 // longer a register, its bytes become data
                 // (`scrub_spilled_slot`).
@@ -2101,6 +2277,21 @@ impl Walker<'_> {
                     if t == SlotType::Spill && slot.spilled.ty.is_pointer() {
                         return Err(refuse(EACCES, pc, "invalid size of register fill"));
                     }
+                    // Without CAP_PERFMON, uninitialised stack is not read
+                    // (`allow_uninit_stack`).
+                    if self.unpriv && t == SlotType::Invalid {
+                        // Never written (beyond `allocated_stack`), or a
+                        // byte of an allocated slot.
+                        let message = if frame.stack.get(spi2).is_none() {
+                            format!("invalid read from stack R{r} off={fixed} size={n}")
+                        } else {
+                            format!(
+                                "invalid read from stack off {fixed}+{} size {n}",
+                                a.saturating_sub(fixed)
+                            )
+                        };
+                        return Err(refuse(EACCES, pc, message));
+                    }
                 }
                 if all_zero {
                     return Ok(Some(RegState::known_scalar(0)));
@@ -2137,6 +2328,25 @@ impl Walker<'_> {
         };
         let taken_pc = target(pc, i32::from(off));
         let fall_pc = pc.saturating_add(1);
+        // A pointer source may only be compared with another packet
+        // pointer by a loader that may not leak pointers.
+        let pkt_any = |r: &RegState| {
+            matches!(
+                r.ty,
+                RegType::Packet | RegType::PacketMeta | RegType::PacketEnd
+            )
+        };
+        if self.unpriv
+            && let Some(r) = src_reg
+            && s.ty.is_pointer()
+            && !(pkt_any(&d) && pkt_any(&s))
+        {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{} pointer comparison prohibited", r.num()),
+            ));
+        }
         // Pointer comparisons.
         if d.ty.is_pointer() || s.ty.is_pointer() {
             return self.ptr_cond_jump(
@@ -2318,7 +2528,15 @@ impl Walker<'_> {
                 return Ok(Next::Jump(fall_pc));
             }
         }
-        // Any other pointer comparison: both ways, nothing learnt.
+        // Any other pointer comparison: both ways, nothing learnt; refused
+        // to a loader that may not leak pointers.
+        if self.unpriv && d.ty.is_pointer() {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{} pointer comparison prohibited", dst.num()),
+            ));
+        }
         let other = st.clone();
         self.fork(pending, taken_pc, other, pc);
         Ok(Next::Jump(fall_pc))
@@ -2358,7 +2576,16 @@ impl Walker<'_> {
                 )
             };
             match arg {
-                ArgType::None | ArgType::Anything => {}
+                ArgType::None => {}
+                ArgType::Anything => {
+                    if self.unpriv && r.ty.is_pointer() {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("R{regno} leaks addr into helper function"),
+                        ));
+                    }
+                }
                 ArgType::ConstMapPtr => {
                     if r.ty != RegType::ConstMapPtr {
                         return Err(expect("map_ptr"));
@@ -2579,9 +2806,11 @@ impl Walker<'_> {
                 // An array looked up with a constant key inside it cannot
                 // fail (`can_elide_value_nullness`, 6.14+).
                 let meta = map.and_then(|m| self.maps.get(m as usize));
-                let in_array = meta.is_some_and(|m| {
-                    m.map_type == 2 && const_key.is_some_and(|k| k < u64::from(m.max_entries))
-                });
+                // Not for a loader without CAP_BPF (Spectre v1).
+                let in_array = !self.unpriv
+                    && meta.is_some_and(|m| {
+                        m.map_type == 2 && const_key.is_some_and(|k| k < u64::from(m.max_entries))
+                    });
                 if in_array {
                     // The key's value decided that the lookup cannot fail.
                     let innermost = u32::try_from(st.frames.len().saturating_sub(1)).unwrap_or(0);
@@ -2672,6 +2901,46 @@ impl Walker<'_> {
                 }
                 // In range: `fixed` and `fixed + size` are in [-512, 0].
                 let (lo, hi) = (fixed as i32, fixed.saturating_add(i64::from(size)) as i32);
+                if self.unpriv {
+                    // No uninitialised bytes and no spilled pointers go to a
+                    // helper, and a helper does not overwrite a spilled
+                    // pointer (`check_stack_range_initialized`).
+                    let frame = st.frames.get(r.frameno as usize);
+                    for a in lo..hi {
+                        let (spi, j) = slot_of(a);
+                        let allocated = frame.and_then(|f| f.stack.get(spi)).copied();
+                        let slot = allocated.unwrap_or_default();
+                        let t = slot.types[j];
+                        let spilled_ptr = t == SlotType::Spill && slot.spilled.ty.is_pointer();
+                        if write {
+                            if spilled_ptr {
+                                return Err(refuse(
+                                    EACCES,
+                                    pc,
+                                    "attempt to corrupt spilled pointer on stack",
+                                ));
+                            }
+                            continue;
+                        }
+                        if allocated.is_none() {
+                            return Err(refuse(
+                                EACCES,
+                                pc,
+                                format!("invalid read from stack R{regno} off={fixed} size={size}"),
+                            ));
+                        }
+                        if t == SlotType::Invalid || spilled_ptr {
+                            return Err(refuse(
+                                EACCES,
+                                pc,
+                                format!(
+                                    "invalid indirect read from stack R{regno} off {fixed}+{} size {size}",
+                                    a.saturating_sub(lo)
+                                ),
+                            ));
+                        }
+                    }
+                }
                 let frame_idx = r.frameno as usize;
                 let sub = st.frames.get(frame_idx).map_or(0, |f| f.subprog);
                 if let Some(d) = self.stack_depth.get_mut(sub) {
@@ -2830,6 +3099,9 @@ impl Walker<'_> {
                 pc,
                 "BPF_EXIT instruction in main prog would lead to reference leak",
             ));
+        }
+        if self.unpriv && r0.ty.is_pointer() {
+            return Err(refuse(EACCES, pc, "R0 leaks addr as return value"));
         }
         if let Some((lo, hi)) = self.env.return_range() {
             self.precise_reg(st, Reg::R0);

@@ -190,6 +190,11 @@ impl ProgramEnv for LinuxEnv<'_> {
         }
     }
 
+    fn unprivileged_allowed(&self) -> bool {
+        // BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_CGROUP_SKB.
+        matches!(self.prog_type.0, 1 | 8)
+    }
+
     fn nr_cpu_ids(&self) -> Option<u32> {
         self.nr_cpu_ids
     }

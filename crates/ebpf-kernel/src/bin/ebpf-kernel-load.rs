@@ -4,12 +4,16 @@
 //! says to a loader without `CAP_BPF`.
 //!
 //! ```text
-//! ebpf-kernel-load <prog-type> < program
+//! ebpf-kernel-load <prog-type> [--map TYPE,KEY,VALUE,MAX]... < program
 //! ```
 //!
 //! * `<prog-type>`: a name as [`ProgType::name`] or
 //!   [`ProgType::kernel_name`] spells it, in any case (`socket_filter`,
 //!   `XDP`, `BPF_PROG_TYPE_XDP`), or the number.
+//! * `--map TYPE,KEY,VALUE,MAX` (repeated): maps created before the load
+//!   (numeric `BPF_MAP_TYPE_*`, key and value size, max entries); the
+//!   program's `ld_imm64` map indices (`map[idx:N]`, pseudo sources 5 and
+//!   6) name them in order and are patched to their fds.
 //! * stdin: the program, either as hex text (whitespace ignored; taken as
 //!   hex when every other byte is an ASCII hex digit) or as raw
 //!   little-endian bytes, a multiple of 8 bytes.
@@ -28,7 +32,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use ebpf_isa::RawInsn;
-use ebpf_kernel::{Errno, Kernel, LogLevel, ProgLoad, ProgType, VerifierLog};
+use ebpf_kernel::{Errno, Kernel, LogLevel, MapCreate, MapType, ProgLoad, ProgType, VerifierLog};
 
 /// Exit status for bad arguments or input.
 const USAGE: u8 = 2;
@@ -43,23 +47,56 @@ enum Verdict {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [type_arg] = args.as_slice() else {
-        return usage("expected one argument, the program type");
+    let Some((type_arg, rest)) = args.split_first() else {
+        return usage("expected the program type");
     };
     let Some(prog_type) = parse_prog_type(type_arg) else {
         return usage(&format!("unknown program type {type_arg:?}"));
     };
+    let mut specs = Vec::new();
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        if flag != "--map" {
+            return usage(&format!("unknown argument {flag:?}"));
+        }
+        let Some(spec) = it.next().and_then(|v| parse_map(v)) else {
+            return usage("--map takes TYPE,KEY,VALUE,MAX (numbers)");
+        };
+        specs.push(spec);
+    }
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut input) {
         return usage(&format!("cannot read stdin: {e}"));
     }
-    let insns = match parse_program(&input) {
+    let mut insns = match parse_program(&input) {
         Ok(insns) => insns,
         Err(reason) => return usage(&reason),
     };
     // Root gets the probed handle; `nobody` an unprobed one, so the kernel
     // itself decides what an unprivileged caller may load.
     let kernel = Kernel::probe().unwrap_or_else(|_| Kernel::unprobed());
+    let mut maps = Vec::new();
+    for (map_type, key_size, value_size, max_entries) in specs {
+        match kernel.map_create(MapCreate {
+            map_type: MapType(map_type),
+            key_size,
+            value_size,
+            max_entries,
+            ..MapCreate::default()
+        }) {
+            Ok(fd) => maps.push(fd),
+            Err(e) => return usage(&format!("map_create: {e}")),
+        }
+    }
+    for slot in &mut insns {
+        if slot.code == 0x18 && (slot.src == 5 || slot.src == 6) {
+            let Some(map) = usize::try_from(slot.imm).ok().and_then(|i| maps.get(i)) else {
+                return usage(&format!("map index {} has no --map", slot.imm));
+            };
+            slot.src = if slot.src == 5 { 1 } else { 2 };
+            slot.imm = map.imm();
+        }
+    }
     let verdict = match kernel.prog_load(ProgLoad {
         prog_type,
         insns: &insns,
@@ -93,9 +130,21 @@ fn main() -> ExitCode {
 fn usage(reason: &str) -> ExitCode {
     let _ = writeln!(
         std::io::stderr(),
-        "ebpf-kernel-load: {reason}\nusage: ebpf-kernel-load <prog-type> < program (hex or raw bytes)"
+        "ebpf-kernel-load: {reason}\nusage: ebpf-kernel-load <prog-type> [--map TYPE,KEY,VALUE,MAX]... < program (hex or raw bytes)"
     );
     ExitCode::from(USAGE)
+}
+
+/// `TYPE,KEY,VALUE,MAX`.
+fn parse_map(v: &str) -> Option<(u32, u32, u32, u32)> {
+    let n: Vec<u32> = v
+        .split(',')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<Vec<u32>>>()?;
+    match n.as_slice() {
+        [t, k, val, m] => Some((*t, *k, *val, *m)),
+        _ => None,
+    }
 }
 
 /// `socket_filter`, `BPF_PROG_TYPE_SOCKET_FILTER` (any case) or `1`.
