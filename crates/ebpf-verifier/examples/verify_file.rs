@@ -17,7 +17,9 @@ use ebpf_verifier::platform::{LinuxPlatform, ProgType};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let path = args.first().ok_or("usage: verify_file PROG.bin [TYPE] [RUNS]")?;
+    let path = args
+        .first()
+        .ok_or("usage: verify_file PROG.bin [TYPE] [RUNS]")?;
     let prog_type = args.get(1).map_or("xdp", String::as_str);
     let runs: usize = args.get(2).map_or(Ok(20), |r| r.parse())?;
     let prog = Program::from_bytes(&std::fs::read(path)?)?;

@@ -223,6 +223,11 @@ pub trait ProgramEnv {
             HelperLookup::Refused { .. } => 0x3e,
         }
     }
+    /// Whether `BPF_LD_[ABS|IND]` may be used (`may_access_skb`: socket
+    /// filters and tc programs).
+    fn may_access_skb(&self) -> bool {
+        false
+    }
     /// Whether a loader without `CAP_BPF` may load this program type
     /// (socket filters and cgroup skb programs).
     fn unprivileged_allowed(&self) -> bool {
@@ -1451,6 +1456,9 @@ impl Walker<'_> {
                     }
                 };
                 *st.reg_mut(dst) = r;
+            }
+            Insn::LdAbs { size, .. } | Insn::LdInd { size, .. } => {
+                self.ld_abs(pc, st, insn, size)?;
             }
             Insn::LdImm64Tail => {
                 return Err(refuse(
@@ -3130,6 +3138,62 @@ impl Walker<'_> {
     /// combined stack (at most [`MAX_CALL_FRAMES`] frames), refuse once the
     /// sum passes 512 bytes. Each (subprogram, depth) pair is computed once,
     /// so the cost is linear in the call graph, whatever its shape.
+    /// `BPF_LD_[ABS|IND]` (`check_ld_abs`): a packet load through the
+    /// context in `r6` for socket filters and tc programs, which clobbers
+    /// `r1`-`r5` like a call and leaves any value in `r0`.
+    fn ld_abs(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        insn: &Insn,
+        size: Size,
+    ) -> Result<(), Refusal> {
+        if !self.env.may_access_skb() {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "BPF_LD_[ABS|IND] instructions not allowed for this program type",
+            ));
+        }
+        if size == Size::DW {
+            return Err(refuse(EINVAL, pc, "BPF_LD_[ABS|IND] uses reserved fields"));
+        }
+        let ctx = self.read(st, pc, Reg::R6)?;
+        if !st.refs.is_empty() {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "BPF_LD_[ABS|IND] would lead to reference leak",
+            ));
+        }
+        if ctx.ty != RegType::Ctx {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+            ));
+        }
+        if let Insn::LdInd { src, .. } = insn {
+            self.read(st, pc, *src)?;
+        }
+        if ctx.off != 0 {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "dereference of modified ctx ptr R6 off={} disallowed",
+                    ctx.off
+                ),
+            ));
+        }
+        let cur = st.cur_mut();
+        for r in &mut cur.regs[1..=5] {
+            *r = RegState::not_init();
+        }
+        cur.regs[0] = RegState::unknown_scalar();
+        Ok(())
+    }
+
     /// What the kernel knows of some helpers' integer results
     /// (`do_refine_retval_range`): the CPU number is below `nr_cpu_ids`,
     /// a string or stack copy returns at most its buffer's size or a

@@ -174,6 +174,9 @@ pub enum Code {
     /// `missing btf func_info`: a function's address (a callback) in a
     /// program loaded without BTF function records.
     MissingFuncInfo,
+    /// `BPF_LD_[ABS|IND] ...`, `at the time of BPF_LD_ABS|IND R6 != pointer
+    /// to skb`: a classic packet load that cannot be used here.
+    LdAbs,
     /// `At program exit the register R0 has ... should have been in [A,
     /// B]`.
     ReturnRange,
@@ -239,6 +242,7 @@ impl Code {
         Code::StackUninit,
         Code::SpillSize,
         Code::StackOfReturnedFrame,
+        Code::LdAbs,
         Code::UnknownHelper,
         Code::HelperUnavailable,
         Code::GplOnly,
@@ -340,6 +344,10 @@ impl Code {
             Code::CallTooDeep => ("EBPF-V411", "call chain too deep"),
             Code::StackTooLarge => ("EBPF-V412", "combined stack too large"),
             Code::MissingFuncInfo => ("EBPF-V413", "callback without BTF function records"),
+            Code::LdAbs => (
+                "EBPF-V317",
+                "classic packet load (LD_ABS/LD_IND) not usable here",
+            ),
             Code::ReturnRange => ("EBPF-V501", "return value out of range"),
             Code::ReturnNotScalar => ("EBPF-V502", "return value is not a number"),
             Code::ReferenceLeak => ("EBPF-V503", "reference not released"),
@@ -1455,6 +1463,21 @@ fn arg_type_hint(r: i64, ty: &str, expected: &str) -> String {
 }
 
 fn exit(m: &str) -> Option<Diagnosis> {
+    if m.starts_with("BPF_LD_[ABS|IND]") || m.starts_with("at the time of BPF_LD_ABS|IND") {
+        let hint = if m.contains("not allowed for this program type") {
+            "LD_ABS/LD_IND exist only for socket filters and tc programs: read the packet \
+             through data/data_end (with a bounds check) or bpf_skb_load_bytes instead"
+        } else if m.contains("R6") {
+            "LD_ABS/LD_IND read the packet through the context in r6: keep `r6 = r1` (the \
+             program's context) unchanged up to the load"
+        } else if m.contains("reference leak") {
+            "LD_ABS/LD_IND may end the program: release acquired references (ring buffer \
+             reservations, sockets) before it"
+        } else {
+            "LD_ABS/LD_IND take r0 as destination, no offset field and at most 4 bytes"
+        };
+        return Some(Diagnosis::new(Code::LdAbs, hint));
+    }
     if m == "missing btf func_info" {
         return Some(Diagnosis::new(
             Code::MissingFuncInfo,
@@ -1762,6 +1785,14 @@ mod tests {
         ),
         ("the call stack of 9 frames is too deep", Code::CallTooDeep),
         ("missing btf func_info", Code::MissingFuncInfo),
+        (
+            "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+            Code::LdAbs,
+        ),
+        (
+            "BPF_LD_[ABS|IND] instructions not allowed for this program type",
+            Code::LdAbs,
+        ),
         (
             "At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]",
             Code::ReturnRange,

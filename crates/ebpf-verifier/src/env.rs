@@ -190,6 +190,11 @@ impl ProgramEnv for LinuxEnv<'_> {
         }
     }
 
+    fn may_access_skb(&self) -> bool {
+        // SOCKET_FILTER, SCHED_CLS, SCHED_ACT.
+        matches!(self.prog_type.0, 1 | 3 | 4)
+    }
+
     fn unprivileged_allowed(&self) -> bool {
         // BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_CGROUP_SKB.
         matches!(self.prog_type.0, 1 | 8)
