@@ -223,6 +223,11 @@ pub trait ProgramEnv {
             HelperLookup::Refused { .. } => 0x3e,
         }
     }
+    /// Whether stores through packet pointers are allowed
+    /// (`may_access_direct_pkt_data` for a write).
+    fn packet_writable(&self) -> bool {
+        true
+    }
     /// Whether `BPF_LD_[ABS|IND]` may be used (`may_access_skb`: socket
     /// filters and tc programs).
     fn may_access_skb(&self) -> bool {
@@ -2019,6 +2024,10 @@ impl Walker<'_> {
                 Ok(Some(RegState::unknown_scalar()))
             }
             RegType::Packet | RegType::PacketMeta => {
+                // `may_access_direct_pkt_data`: some types only read.
+                if write && !self.env.packet_writable() {
+                    return Err(refuse(EACCES, pc, "cannot write into packet"));
+                }
                 // `range` counts from the pointer's variable part, which
                 // every pointer of its id shares (`check_packet_access`):
                 // only the fixed offset and the access size are added.
@@ -2993,6 +3002,13 @@ impl Walker<'_> {
                 })
             }
             RegType::Packet | RegType::PacketMeta => {
+                if write && !self.env.packet_writable() {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        "helper access to the packet is not allowed",
+                    ));
+                }
                 let start = i64::from(r.off);
                 let end = start.saturating_add(i64::from(size));
                 if r.var.smin_value < 0 {

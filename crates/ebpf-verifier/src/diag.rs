@@ -177,6 +177,9 @@ pub enum Code {
     /// `BPF_LD_[ABS|IND] ...`, `at the time of BPF_LD_ABS|IND R6 != pointer
     /// to skb`: a classic packet load that cannot be used here.
     LdAbs,
+    /// `cannot write into packet`, `helper access to the packet is not
+    /// allowed`: this program type may only read the packet.
+    PacketReadOnly,
     /// `At program exit the register R0 has ... should have been in [A,
     /// B]`.
     ReturnRange,
@@ -243,6 +246,7 @@ impl Code {
         Code::SpillSize,
         Code::StackOfReturnedFrame,
         Code::LdAbs,
+        Code::PacketReadOnly,
         Code::UnknownHelper,
         Code::HelperUnavailable,
         Code::GplOnly,
@@ -348,6 +352,7 @@ impl Code {
                 "EBPF-V317",
                 "classic packet load (LD_ABS/LD_IND) not usable here",
             ),
+            Code::PacketReadOnly => ("EBPF-V318", "packet is read-only for this program type"),
             Code::ReturnRange => ("EBPF-V501", "return value out of range"),
             Code::ReturnNotScalar => ("EBPF-V502", "return value is not a number"),
             Code::ReferenceLeak => ("EBPF-V503", "reference not released"),
@@ -1463,6 +1468,15 @@ fn arg_type_hint(r: i64, ty: &str, expected: &str) -> String {
 }
 
 fn exit(m: &str) -> Option<Diagnosis> {
+    if m == "cannot write into packet" || m == "helper access to the packet is not allowed" {
+        return Some(Diagnosis::new(
+            Code::PacketReadOnly,
+            "this program type may only read the packet (cgroup_skb, lwt_in, lwt_out, \
+             lwt_seg6local, sk_reuseport, flow_dissector): change it with a helper this type \
+             allows (bpf_skb_store_bytes where available), or use a type that may write \
+             (tc, xdp, lwt_xmit, sk_skb, sk_msg)",
+        ));
+    }
     if m.starts_with("BPF_LD_[ABS|IND]") || m.starts_with("at the time of BPF_LD_ABS|IND") {
         let hint = if m.contains("not allowed for this program type") {
             "LD_ABS/LD_IND exist only for socket filters and tc programs: read the packet \
@@ -1785,6 +1799,7 @@ mod tests {
         ),
         ("the call stack of 9 frames is too deep", Code::CallTooDeep),
         ("missing btf func_info", Code::MissingFuncInfo),
+        ("cannot write into packet", Code::PacketReadOnly),
         (
             "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
             Code::LdAbs,

@@ -190,6 +190,10 @@ impl ProgramEnv for LinuxEnv<'_> {
         }
     }
 
+    fn packet_writable(&self) -> bool {
+        crate::platform::PacketAccess::of(self.prog_type).may_write()
+    }
+
     fn may_access_skb(&self) -> bool {
         // SOCKET_FILTER, SCHED_CLS, SCHED_ACT.
         matches!(self.prog_type.0, 1 | 3 | 4)

@@ -60,6 +60,16 @@ pub(crate) const PROBED: &[(ProgType, i16)] = &[
     (ProgType::PERF_EVENT, 256),
     (ProgType::CGROUP_SKB, 256),
     (ProgType::RAW_TRACEPOINT, 128),
+    (ProgType::CGROUP_SOCK, 128),
+    (ProgType::LWT_IN, 256),
+    (ProgType::LWT_OUT, 256),
+    (ProgType::LWT_XMIT, 256),
+    (ProgType::SOCK_OPS, 256),
+    (ProgType::SK_SKB, 256),
+    (ProgType::CGROUP_DEVICE, 32),
+    (ProgType::SK_MSG, 128),
+    (ProgType::SK_REUSEPORT, 128),
+    (ProgType::CGROUP_SYSCTL, 32),
 ];
 
 /// The license used to learn `gpl_only` (not GPL-compatible).

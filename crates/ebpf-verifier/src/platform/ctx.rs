@@ -63,6 +63,36 @@ pub fn ctx_field(prog_type: ProgType, off: i32) -> CtxRegType {
                 _ => CtxRegType::Scalar,
             }
         }
+        // sk_skb_is_valid_access: packet, no data_meta.
+        ProgType::SK_SKB => match off {
+            SKB_DATA => CtxRegType::PtrToPacket,
+            SKB_DATA_END => CtxRegType::PtrToPacketEnd,
+            SKB_SK => CtxRegType::PtrToSockCommonOrNull,
+            _ => CtxRegType::Scalar,
+        },
+        // sk_msg_is_valid_access: `struct sk_msg_md` data, data_end, sk.
+        ProgType::SK_MSG => match off {
+            0 => CtxRegType::PtrToPacket,
+            8 => CtxRegType::PtrToPacketEnd,
+            72 => CtxRegType::PtrToSockCommonOrNull,
+            _ => CtxRegType::Scalar,
+        },
+        // sk_reuseport_is_valid_access: `struct sk_reuseport_md` data,
+        // data_end, sk, migrating_sk.
+        ProgType::SK_REUSEPORT => match off {
+            0 => CtxRegType::PtrToPacket,
+            8 => CtxRegType::PtrToPacketEnd,
+            40 | 48 => CtxRegType::PtrToSockCommonOrNull,
+            _ => CtxRegType::Scalar,
+        },
+        // sock_ops_is_valid_access: `struct bpf_sock_ops` sk, skb_data,
+        // skb_data_end.
+        ProgType::SOCK_OPS => match off {
+            184 => CtxRegType::PtrToSockCommonOrNull,
+            192 => CtxRegType::PtrToPacket,
+            200 => CtxRegType::PtrToPacketEnd,
+            _ => CtxRegType::Scalar,
+        },
         // sk_filter_is_valid_access: no packet pointers.
         ProgType::SOCKET_FILTER => match off {
             SKB_SK => CtxRegType::PtrToSockCommonOrNull,
@@ -93,6 +123,14 @@ pub fn ctx_size(prog_type: ProgType) -> Option<u32> {
         | ProgType::SK_SKB => 192,
         ProgType::KPROBE => 168,
         ProgType::PERF_EVENT => 184,
+        // struct bpf_sock, bpf_sock_ops, sk_msg_md, sk_reuseport_md,
+        // bpf_cgroup_dev_ctx, bpf_sysctl.
+        ProgType::CGROUP_SOCK => 80,
+        ProgType::SOCK_OPS => 224,
+        ProgType::SK_MSG => 80,
+        ProgType::SK_REUSEPORT => 56,
+        ProgType::CGROUP_DEVICE => 12,
+        ProgType::CGROUP_SYSCTL => 8,
         ProgType::TRACEPOINT => 8192,
         ProgType::RAW_TRACEPOINT => 96,
         _ => return None,
@@ -249,7 +287,13 @@ impl ReturnCode {
             | ProgType::TRACEPOINT
             | ProgType::XDP
             | ProgType::PERF_EVENT
-            | ProgType::RAW_TRACEPOINT => ReturnCode::Unchecked,
+            | ProgType::RAW_TRACEPOINT
+            | ProgType::LWT_IN
+            | ProgType::LWT_OUT
+            | ProgType::LWT_XMIT
+            | ProgType::SK_SKB
+            | ProgType::SK_MSG
+            | ProgType::SK_REUSEPORT => ReturnCode::Unchecked,
             ProgType::CGROUP_SKB if expected_attach_type == AttachType::CGROUP_INET_EGRESS => {
                 range(0, 3)
             }

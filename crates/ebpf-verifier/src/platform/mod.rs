@@ -123,8 +123,9 @@ impl ProgType {
     /// `BPF_PROG_TYPE_NETFILTER`.
     pub const NETFILTER: ProgType = ProgType(32);
 
-    /// The types [`LinuxPlatform`] covers (those of our fixtures).
-    pub const COVERED: [ProgType; 9] = [
+    /// The types [`LinuxPlatform`] covers: probed from the kernel, with the
+    /// context fields and return rules of each.
+    pub const COVERED: [ProgType; 19] = [
         ProgType::SOCKET_FILTER,
         ProgType::KPROBE,
         ProgType::SCHED_CLS,
@@ -134,6 +135,16 @@ impl ProgType {
         ProgType::PERF_EVENT,
         ProgType::CGROUP_SKB,
         ProgType::RAW_TRACEPOINT,
+        ProgType::CGROUP_SOCK,
+        ProgType::LWT_IN,
+        ProgType::LWT_OUT,
+        ProgType::LWT_XMIT,
+        ProgType::SOCK_OPS,
+        ProgType::SK_SKB,
+        ProgType::CGROUP_DEVICE,
+        ProgType::SK_MSG,
+        ProgType::SK_REUSEPORT,
+        ProgType::CGROUP_SYSCTL,
     ];
 
     /// The lowercase name without `BPF_PROG_TYPE_` (`socket_filter`,
