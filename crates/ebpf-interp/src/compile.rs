@@ -475,6 +475,35 @@ fn fused(a: Op, b: Op, c: Option<Op>) -> Option<Op> {
             );
         }
         (MOV64_X, JA) => return pair(MOVX_JA, a.regs, b.off, 0),
+        // `dst = s; if a < b goto off`.
+        (MOV64_X, JLT64_X) => return pair(MOVX_JLT_X, a.regs, b.off, i32::from(b.regs)),
+        // `dst = s; dst += k; if dst > x goto off`.
+        (MOV64_X, ADD64_K) if same_dst => {
+            let check = c.filter(|c| c.code == JGT64_X && c.regs & 15 == dst);
+            if let (Some(c), Ok(k)) = (check, i16::try_from(b.imm)) {
+                let x = i32::from(c.regs >> 4);
+                return pair(
+                    MOVX_ADDK_JGT_X,
+                    a.regs,
+                    c.off,
+                    i32::from(k as u16) | x << 16,
+                );
+            }
+        }
+        // `x = *(u64 *)(s + off); if a <= b goto joff` (or `>`).
+        (LDX64, JLE64_X | JGT64_X) => {
+            let code = if b.code == JLE64_X {
+                LDX64_JLE_X
+            } else {
+                LDX64_JGT_X
+            };
+            return pair(
+                code,
+                a.regs,
+                a.off,
+                i32::from(b.regs) | i32::from(b.off) << 16,
+            );
+        }
         // `dst += a; if wdst != k goto off`.
         (ADD64_K | ADD32_K, JNE32_K) if same_dst => {
             if let (Ok(a16), Ok(k16)) = (i16::try_from(a.imm), i16::try_from(b.imm)) {
@@ -844,6 +873,62 @@ mod tests {
     }
 
     #[test]
+    fn load_compare_pairs() {
+        // A bubble-sort pass over the input's first 8 u64 words, copied to
+        // the stack: the load-and-compare step (`<=` and `>`, the loaded
+        // register on either side of the comparison).
+        let text = "r0 = 0\nr2 = 0\n\
+                    c: r3 = r1\nr3 += r2\nr4 = *(u64 *)(r3 +0)\nr3 = r10\nr3 += -64\n\
+                    r3 += r2\n*(u64 *)(r3 +0) = r4\nr2 += 8\nif r2 != 64 goto c\n\
+                    r6 = r10\nr6 += -64\nr7 = 0\nr8 = *(u64 *)(r6 +0)\n\
+                    l: r9 = *(u64 *)(r6 +8)\nif r8 <= r9 goto n\n\
+                    *(u64 *)(r6 +0) = r9\n*(u64 *)(r6 +8) = r8\nr9 = r8\n\
+                    n: r6 += 8\nr8 = r9\nr7 += 1\nif r7 < 7 goto l\n\
+                    r5 = *(u64 *)(r10 -8)\nif r5 > r8 goto +1\nr0 += 1\n\
+                    r5 = *(u64 *)(r10 -16)\nif r8 > r5 goto +1\nr0 += 2\n\
+                    r5 = *(u64 *)(r10 -64)\nif r5 <= r0 goto +1\nr0 += r5\nexit";
+        assert!(same_as_unfused(text, 64) >= 4);
+        let vm = Interpreter::new(&assemble(text).unwrap()).unwrap();
+        let count = |code| vm.fast.iter().filter(|o| o.code == code).count();
+        assert_eq!(count(LDX64_JLE_X), 2);
+        assert_eq!(count(LDX64_JGT_X), 2);
+        // The load faults (the pair does nothing), or the budget runs out
+        // at the jump (the load is done).
+        for text in [
+            "r0 = 0\nr2 = 1\nr3 = *(u64 *)(r1 +60)\nif r3 > r2 goto +1\nr0 = 1\nexit",
+            "r0 = 0\nr2 = 0\nr4 = 5\n*(u64 *)(r10 -8) = r4\n\
+             l: r2 += 1\nr0 += r2\nr3 = *(u64 *)(r10 -8)\nif r2 <= r3 goto l\nexit",
+        ] {
+            same_as_unfused(text, 64);
+        }
+    }
+
+    #[test]
+    fn bounds_check_and_move_compare() {
+        // XDP-style bounds checks (`r3 = r1; r3 += k; if r3 > r2`), one of
+        // them failing, and a loop closed by `r8 = r9; if r7 < r5`, where
+        // the compared registers are and are not the moved one.
+        let text = "r0 = 0\nr2 += r1\nr7 = 0\nr5 = 6\nr9 = 3\n\
+                    r3 = r1\nr3 += 14\nif r3 > r2 goto out\nr0 += 1\n\
+                    r3 = r1\nr3 += 64\nif r3 > r2 goto out\nr0 += 2\n\
+                    l: r7 += 1\nr9 += r7\nr8 = r9\nif r7 < r5 goto l\n\
+                    r0 += r8\nr4 = 1\nr5 = 3\nm: r4 += 1\nr5 = r4\nif r5 < r9 goto m\n\
+                    r0 += r5\nr6 = 2\nr6 = r0\nif r7 < r6 goto +1\nr0 += 100\n\
+                    r3 = r1\nr3 += 65\nif r3 > r2 goto out\nr0 += 4\n\
+                    out: r3 = r2\nr3 += -8\nif r3 > r3 goto +1\nexit\nexit";
+        assert!(same_as_unfused(text, 64) >= 6);
+        let vm = Interpreter::new(&assemble(text).unwrap()).unwrap();
+        let count = |code| vm.fast.iter().filter(|o| o.code == code).count();
+        assert_eq!(count(MOVX_ADDK_JGT_X), 4);
+        assert_eq!(count(MOVX_JLT_X), 3);
+        // A constant past 16 bits is the plain move-and-add pair.
+        let t = "r3 = r1\nr3 += 70000\nif r3 > r2 goto +1\nr0 = 1\nexit";
+        same_as_unfused(t, 64);
+        let vm = Interpreter::new(&assemble(t).unwrap()).unwrap();
+        assert_eq!(vm.fast[0].code, MOVX_ADD_K);
+    }
+
+    #[test]
     fn fused_loads_that_fault() {
         // The indexed load and the load-multiply past the input's end: the
         // same trap (on the load's slot) from both tiers, the add done.
@@ -889,7 +974,7 @@ mod tests {
                 let o = 8 * next(8);
                 let left = len - i;
                 let s2 = REGS[next(9) as usize];
-                let line = match next(30) {
+                let line = match next(34) {
                     0 => format!("r{d} = r{s}"),
                     1 => format!("r{d} += r{s}"),
                     2 => format!("r{d} ^= r{s}"),
@@ -922,6 +1007,26 @@ mod tests {
                     26 => format!("r{d} = r{s}\nr{d} = -r{d}\nw{s2} = w{d}\nw{s2} += {k}"),
                     27 => format!("r3 = r{s}\nr2 = r{s2}\ncall F"),
                     28 => format!("r{d} >>= r{s}\nr{d} |= r{s2}"),
+                    31 => format!(
+                        "r{d} = r{s}\nif r{} < r{s2} goto L{}",
+                        if next(2) == 0 { d } else { s },
+                        i + 1 + next(left)
+                    ),
+                    32 => format!(
+                        "r{d} = r{s}\nr{d} += {}\nif r{d} > r{s2} goto L{}",
+                        k * 3,
+                        i + 1 + next(left)
+                    ),
+                    29 => format!(
+                        "r{d} = *(u64 *)(r{} +{o})\nif r{s} <= r{d} goto L{}",
+                        if next(2) == 0 { 1 } else { 10 },
+                        i + 1 + next(left)
+                    ),
+                    30 => format!(
+                        "r{d} = *(u64 *)(r1 +{})\nif r{d} > r{s} goto L{}",
+                        8 * next(9),
+                        i + 1 + next(left)
+                    ),
                     _ => format!(
                         "r{d} += 1\nif r{d} != {} goto L{}",
                         k & 7,

@@ -3,8 +3,8 @@
 //! * [`fast`] runs the common ops (ALU, jumps, loads, stores, `ld_imm64`,
 //!   bpf-to-bpf calls and returns, and the superinstructions of
 //!   [`crate::compile::fuse`]) with as little live state as possible, so
-//!   that `pc`, the op array and the budget stay in machine registers. Its
-//!   jump table covers all of `u8`. The entry frame's `exit` ends the run
+//!   that `pc`, the op array and the budget stay in machine registers. It
+//!   dispatches through one jump table. The entry frame's `exit` ends the run
 //!   there ([`EXITED`]). On anything else, and on any failure, it hands back
 //!   `pc` pointing at that op, unexecuted (for a superinstruction whose
 //!   second or third part fails, at that part's slot, the earlier parts
@@ -491,9 +491,7 @@ macro_rules! dispatch {
 /// slots of the budget unused.
 pub(crate) type FastStop = (usize, u64);
 
-/// The `pc` of [`FastStop`] for a finished run (no op has this index; the
-/// fast loop's `0xff` arm returns `usize::MAX`, which the slow tier turns
-/// into a trap).
+/// The `pc` of [`FastStop`] for a finished run (no op has this index).
 pub(crate) const EXITED: usize = usize::MAX - 1;
 
 /// The hot loop: ALU, jumps, loads and stores, `ld_imm64`, local calls and
@@ -640,13 +638,24 @@ pub(crate) fn fast(
             }
         }};
     }
+    // `x = *(u64 *)(s + off); if a <cond> b goto joff`, fused
+    // (`op::LDX64_JLE_X`): a failing load leaves `pc` on it, a failing jump
+    // on the jump, the load done.
+    macro_rules! ldx64_jcc_x {
+        ($c:ident, $op:expr) => {{
+            let op = $op;
+            let v = u64::from_le_bytes(load!(8, op));
+            r[dst!(op)] = v;
+            pc += 1;
+            if cmp64::<$c>(r[(op.imm & 15) as usize], r[((op.imm >> 4) & 15) as usize]) {
+                jump!(op.imm >> 16);
+            }
+        }};
+    }
     loop {
-        // A branch-free fetch and a jump table covering all of `u8` keep the
-        // dispatch block free of conditional branches, small enough for LLVM
-        // to copy into every arm: each op then ends with its own indirect
-        // jump, which the branch predictor learns per op (threaded dispatch).
         // Every transfer target is validated, so this never fails; the
-        // check is a predicted branch, off the fetch's dependency chain.
+        // check (like the jump table's range check) is a predicted branch,
+        // off the fetch's dependency chain.
         let Some(&op) = ops.get(pc) else {
             return (pc, stop);
         };
@@ -668,14 +677,19 @@ pub(crate) fn fast(
                 pc += 1;
             }
             EXIT => {
-                // A `bpf_loop` callback's exit is the slow path's.
-                if pc as u64 > stop || calls.frames.last().is_some_and(|f| f.lp.is_some()) {
+                if pc as u64 > stop {
                     bail!();
                 }
                 // The entry frame's exit ends the run.
                 let Some(f) = calls.frames.pop() else {
                     return (EXITED, stop - pc as u64);
                 };
+                // A `bpf_loop` callback's exit is the slow path's (rare: put
+                // the frame back rather than look at it twice on every exit).
+                if f.lp.is_some() {
+                    calls.frames.push(f);
+                    bail!();
+                }
                 let t = f.ret as usize;
                 stop = stop - pc as u64 + t as u64;
                 pc = t;
@@ -728,6 +742,24 @@ pub(crate) fn fast(
                 };
                 r[(op.imm & 15) as usize] = v;
             }
+            MOVX_JLT_X => {
+                r[dst!(op)] = r[src!(op)];
+                pc += 1;
+                if r[(op.imm & 15) as usize] < r[((op.imm >> 4) & 15) as usize] {
+                    jump!(op.off);
+                }
+            }
+            MOVX_ADDK_JGT_X => {
+                let d = dst!(op);
+                let v = r[src!(op)].wrapping_add(op.imm as i16 as i64 as u64);
+                r[d] = v;
+                pc += 2;
+                if v > r[((op.imm >> 16) & 15) as usize] {
+                    jump!(op.off);
+                }
+            }
+            LDX64_JLE_X => ldx64_jcc_x!(LE, op),
+            LDX64_JGT_X => ldx64_jcc_x!(GT, op),
             MOVX_JA => {
                 r[dst!(op)] = r[src!(op)];
                 pc += 1;
@@ -915,9 +947,10 @@ pub(crate) fn fast(
             ADDK_JSLT_X => addk_jcc_x!(SLT, op),
             ADDK_JSLE_X => addk_jcc_x!(SLE, op),
             ADDK_JSET_X => addk_jcc_x!(SET, op),
-            // Every other code, listed up to 0xff so that the jump table
-            // covers the whole `u8` range and needs no range check.
-            0xff => return (usize::MAX, 0),
+            // Every other code. (A separate arm for 0xff, to stretch the
+            // jump table over all of `u8` and drop its range check, made
+            // LLVM carry a flag through the loop instead: more instructions
+            // per dispatch than the check.)
             _ => bail!(),
         });
     }

@@ -429,6 +429,29 @@ pub(crate) const MOVX_MOVX_CALL: u8 = SLOW_ONLY[6];
 /// fast-array-only code.)
 pub(crate) const RSHX_ORX: u8 = SLOW_ONLY[7];
 
+/// `x = *(u64 *)(s + off); if a <= b goto joff` (a load, then a 64-bit
+/// unsigned `<=` between registers, one of which is usually `x`, as in a
+/// compare-and-swap step): `regs` = `x | s << 4`, `off` = the load's, `imm`
+/// = `a | b << 4 | joff << 16` (`joff` relative to the slot after the jump).
+/// A failing load leaves `pc` on it; a failing jump (the budget) leaves it on
+/// the jump, the load done. (A fast-array-only code.)
+pub(crate) const LDX64_JLE_X: u8 = SLOW_ONLY[8];
+/// The same with an unsigned `>`.
+pub(crate) const LDX64_JGT_X: u8 = SLOW_ONLY[9];
+
+/// `dst = s; if a < b goto joff` (a 64-bit move, then a 64-bit unsigned
+/// `<` between registers): `regs` = `dst | s << 4`, `off` = the jump's
+/// (relative to the slot after it), `imm` = `a | b << 4`. A failing jump
+/// (the budget) leaves `pc` on it, the move done. (A fast-array-only code.)
+pub(crate) const MOVX_JLT_X: u8 = SLOW_ONLY[10];
+
+/// `dst = s; dst += k; if dst > x goto off` (a packet bounds check: three
+/// slots, 64-bit move and add, then a 64-bit unsigned `>` of `dst` against
+/// a register): `regs` = `dst | s << 4`, `off` = the jump's (relative to
+/// the slot after it), `imm` = `k as i16 as u16 | x << 16`. A failing jump
+/// leaves `pc` on it, the move and add done.
+pub(crate) const MOVX_ADDK_JGT_X: u8 = RSHK_ORX + 1;
+
 // The fused codes sit between the sentinel and 0xff, without overlap.
 const _: () = {
     assert!(JEQ64_K_JA == SENTINEL + 1);
@@ -436,7 +459,7 @@ const _: () = {
     assert!(MOVX_ARSH_K < MULX_ADDX);
     assert!(LSHK_ORX < ADDK_JCC_K);
     assert!(ADDK_JCC_X + 10 < MOVADD_LDX8);
-    assert!(RSHK_ORX < 0xff);
+    assert!(MOVX_ADDK_JGT_X < 0xff);
 };
 
 /// The fused code for `MOV64_X` followed by the 64-bit ALU op `code`.
