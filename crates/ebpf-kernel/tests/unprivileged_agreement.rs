@@ -415,6 +415,7 @@ fn unprivileged_rejections_match_the_kernel() {
     );
 
     let (corpus_agree, corpus_total, corpus_gaps, corpus_differ) = corpus_unprivileged();
+    let (gen_agree, gen_total, gen_gaps, gen_differ) = generated_unprivileged();
 
     assert!(differ.is_empty(), "messages differ:\n{}", differ.join("\n"));
     assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
@@ -422,6 +423,16 @@ fn unprivileged_rejections_match_the_kernel() {
         corpus_gaps.is_empty(),
         "unprivileged soundness gaps:\n{}",
         corpus_gaps.join("\n")
+    );
+    assert!(
+        gen_gaps.is_empty(),
+        "unprivileged soundness gaps on generated programs:\n{}",
+        gen_gaps.join("\n")
+    );
+    assert!(
+        gen_agree * 100 >= gen_total * GENERATED_UNPRIV_FLOOR_PERCENT,
+        "unprivileged agreement on generated programs {gen_agree}/{gen_total}:\n{}",
+        gen_differ.join("\n")
     );
     assert!(
         corpus_agree >= CORPUS_UNPRIV_FLOOR,
@@ -433,6 +444,91 @@ fn unprivileged_rejections_match_the_kernel() {
 /// Corpus programs whose unprivileged verdict and error line must equal
 /// the kernel's (`ebpf verify --unprivileged` against user nobody).
 const CORPUS_UNPRIV_FLOOR: usize = 85;
+
+/// Generated socket filters (`ebpf-progen`, fixed seeds) loaded as user
+/// nobody against our unprivileged verdicts: `(agree, total, soundness
+/// gaps, differences)`. Most have loops or calls, which the CFG check
+/// refuses; the rest exercise the pointer-leak and stack rules.
+fn generated_unprivileged() -> (u64, u64, Vec<String>, Vec<String>) {
+    let platform = ebpf_verifier::platform::LinuxPlatform::new();
+    let cfg = ebpf_progen::GenConfig::default();
+    let (mut agree, mut total, mut gaps, mut differ) = (0u64, 0u64, Vec::new(), Vec::new());
+    let mut loaded = 0u64;
+    for seed in 0..GENERATED_UNPRIV_PROGRAMS {
+        let g = ebpf_progen::generate(seed, &cfg);
+        if g.prog_type != ebpf_progen::GenProgType::SocketFilter {
+            continue;
+        }
+        total += 1;
+        let maps: Vec<String> = g
+            .maps
+            .iter()
+            .map(|m| {
+                format!(
+                    "{},{},{},{}",
+                    m.map_type, m.key_size, m.value_size, m.max_entries
+                )
+            })
+            .collect();
+        let metas: Vec<ebpf_verifier::state::MapMeta> = g
+            .maps
+            .iter()
+            .map(|m| ebpf_verifier::state::MapMeta {
+                map_type: m.map_type,
+                key_size: m.key_size,
+                value_size: m.value_size,
+                max_entries: m.max_entries,
+                flags: 0,
+                inner: None,
+            })
+            .collect();
+        let env =
+            ebpf_verifier::LinuxEnv::new(&platform, ebpf_verifier::platform::ProgType(1), 0, "GPL");
+        let config = ebpf_verifier::check::VerifierConfig {
+            unprivileged: true,
+            log_level: 0,
+            ..ebpf_verifier::check::VerifierConfig::default()
+        };
+        let out = ebpf_verifier::check::verify_with(&g.program, &env, &metas, &config);
+        let ours = match &out.result {
+            Ok(()) => Outcome::Loaded,
+            Err(r) => Outcome::Refused {
+                errno: r.errno.to_owned(),
+                line: r.message.clone(),
+            },
+        };
+        let kernel = match run_loader_with_maps(&g.program, "socket_filter", &maps, true) {
+            Ok(k) => k,
+            Err(reason) => {
+                differ.push(format!("seed {seed}: the loader failed: {reason}"));
+                continue;
+            }
+        };
+        if kernel == Outcome::Loaded {
+            loaded += 1;
+        }
+        match (&kernel, &ours) {
+            (a, b) if a == b => agree += 1,
+            (Outcome::Refused { .. }, Outcome::Loaded) => {
+                gaps.push(format!("seed {seed}: kernel {kernel:?}, we accept"));
+            }
+            _ => differ.push(format!("seed {seed}: kernel {kernel:?}, ours {ours:?}")),
+        }
+    }
+    note(&format!(
+        "unprivileged agreement: {agree} of {total} generated socket filters get the kernel's \
+         verdict and error line (user nobody; {loaded} loaded)"
+    ));
+    for d in differ.iter().chain(&gaps).take(20) {
+        note(&format!("unprivileged agreement:   {d}"));
+    }
+    (agree, total, gaps, differ)
+}
+
+/// Seeds of [`generated_unprivileged`] (about half are socket filters).
+const GENERATED_UNPRIV_PROGRAMS: u64 = 400;
+/// Same verdict and error line on at least this many per hundred.
+const GENERATED_UNPRIV_FLOOR_PERCENT: u64 = 95;
 
 /// Every program of `ebpf-verifier`'s corpus (`tests/corpus/*.s`, its maps
 /// created by the loader) loaded as user nobody, against our verifier's
