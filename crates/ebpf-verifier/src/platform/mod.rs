@@ -736,11 +736,11 @@ mod tests {
             );
         }
         assert_eq!(
-            l.helper(ProgType::XDP, 17),
+            l.helper(ProgType::SOCK_OPS, 122),
             Err(HelperError::NotModeled {
-                prog_type: ProgType::XDP,
-                id: 17,
-                name: "bpf_get_cgroup_classid"
+                prog_type: ProgType::SOCK_OPS,
+                id: 122,
+                name: "bpf_get_netns_cookie"
             })
         );
     }
