@@ -9,6 +9,7 @@
 #define SEC(name) __attribute__((section(name), used))
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
+#define __array(name, val) typeof(val) *name[]
 #undef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #define __noinline __attribute__((noinline))
@@ -119,5 +120,15 @@ static long (*bpf_xdp_adjust_tail)(struct xdp_md *xdp_md, int delta) = (void *)6
 static long (*bpf_fib_lookup)(void *ctx, struct bpf_fib_lookup *params, int plen, __u32 flags) = (void *)69;
 static __u64 (*bpf_get_current_task)(void) = (void *)35;
 static long (*bpf_sock_ops_cb_flags_set)(struct bpf_sock_ops *bpf_sock, int argval) = (void *)59;
+static long (*bpf_map_push_elem)(void *map, const void *value, __u64 flags) = (void *)87;
+static long (*bpf_map_pop_elem)(void *map, void *value) = (void *)88;
+static long (*bpf_map_peek_elem)(void *map, void *value) = (void *)89;
+static long (*bpf_perf_prog_read_value)(void *ctx, void *buf, __u32 size) = (void *)56;
+static __u64 (*bpf_get_current_cgroup_id_)(void) = (void *)80;
+static long (*bpf_send_signal)(__u32 sig) = (void *)109;
+static long (*bpf_get_func_ip)(void *ctx) = (void *)173;
+static long (*bpf_get_attach_cookie)(void *ctx) = (void *)174;
+static __u64 (*bpf_ktime_get_boot_ns)(void) = (void *)125;
+static long (*bpf_probe_read_kernel_)(void *dst, __u32 size, const void *unsafe_ptr) = (void *)113;
 
 #endif
