@@ -255,3 +255,42 @@ fn logs_match_the_kernel_line_for_line() {
          (EBPF_SHOW_LOG_DIFF=1 shows the differences)"
     );
 }
+
+/// Lines of a log kept in its snapshot; longer logs (a loop walked to the
+/// instruction limit) keep their start and end.
+const SNAPSHOT_LINES: usize = 400;
+
+/// Our level-2 log of every corpus program, as an insta snapshot
+/// (`tests/snapshots/corpus__<name>.snap`): every change to what the log
+/// says is reviewed like code. `logs_match_the_kernel_line_for_line`
+/// compares the same logs with the kernel's.
+#[test]
+fn level2_logs_are_snapshots() {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "s"))
+        .collect();
+    paths.sort();
+    let platform = LinuxPlatform::new();
+    for path in &paths {
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let case = parse(&std::fs::read_to_string(path).expect("program"));
+        let program = ebpf_isa::asm::assemble(&case.text).expect("assembles");
+        let prog_type = ProgType::from_name(&case.prog).expect("program type");
+        let env = LinuxEnv::new(&platform, prog_type, 0, &case.license);
+        let out = verify(&program, &env, &case.maps);
+        let lines: Vec<&str> = out.log.lines().collect();
+        let log = if lines.len() > SNAPSHOT_LINES {
+            let head = lines[..SNAPSHOT_LINES / 2].join("\n");
+            let tail = lines[lines.len() - SNAPSHOT_LINES / 2..].join("\n");
+            format!(
+                "{head}\n... {} lines left out ...\n{tail}",
+                lines.len() - SNAPSHOT_LINES
+            )
+        } else {
+            out.log.clone()
+        };
+        insta::assert_snapshot!(name, log);
+    }
+}
