@@ -658,13 +658,7 @@ impl Walker<'_> {
             self.log.push_str("Live regs before insn:\n");
             for (pc, insn) in self.prog.iter() {
                 let mask = self.live.get(pc).copied().unwrap_or(0);
-                let text = match insn {
-                    Insn::LdImm64 {
-                        dst,
-                        imm: Imm64::Func(off),
-                    } => format!("(18) r{} = {:#x}", dst.num(), *off as u32),
-                    _ => insn.kernel_log(),
-                };
+                let text = log_insn_text(insn);
                 self.log.push_str(&format!(
                     "    {pc:>3}: {} {text}\n",
                     crate::liveness::mask_text(mask)
@@ -960,13 +954,23 @@ impl Walker<'_> {
         // compared against, and the walk below reaches every one this
         // path descends from (as the kernel's `__mark_chain_precision`).
         let (mut r, mut sl) = (regs, slots);
+        let trace = self.level & LOG_LEVEL2 != 0;
         let len = st.history.len();
         let hist = if current {
             &st.history[..len.saturating_sub(1)]
         } else {
             &st.history[..]
         };
-        if !backtrack(self.prog, hist, frame, &mut r, &mut sl) {
+        let mut first = st.history.first().map_or(0, |h| h.0);
+        if trace {
+            let last = st.history.last().map_or(0, |h| h.0);
+            self.log.push_str(&format!(
+                "mark_precise: frame{frame}: last_idx {last} first_idx {first} subseq_idx -1 \n"
+            ));
+        }
+        let prog = self.prog;
+        let log = if trace { Some(&mut self.log) } else { None };
+        if !backtrack(prog, hist, frame, &mut r, &mut sl, log) {
             return self.mark_all_precise(st);
         }
         let mut parent = st.parent;
@@ -981,7 +985,32 @@ impl Walker<'_> {
                 return self.mark_all_precise(st);
             }
             set_precise(&mut c.state, &mut r, &mut sl);
-            let ok = backtrack(self.prog, &c.state.history, frame, &mut r, &mut sl);
+            if trace {
+                let shown = c
+                    .state
+                    .frames
+                    .last()
+                    .map(|f| f.display(self.maps).to_string())
+                    .unwrap_or_default();
+                self.log.push_str(&format!(
+                    "mark_precise: frame{frame}: parent state regs={} stack={}: {shown}\n",
+                    reg_mask_text(r),
+                    stack_mask_text(sl)
+                ));
+                if r != 0 || sl != 0 {
+                    let last = c.state.history.last().map_or(0, |h| h.0);
+                    let parent_first = c.state.history.first().map_or(0, |h| h.0);
+                    self.log.push_str(&format!(
+                        "mark_precise: frame{frame}: last_idx {last} first_idx {parent_first} subseq_idx {first} \n"
+                    ));
+                    first = parent_first;
+                }
+            }
+            if r == 0 && sl == 0 {
+                return;
+            }
+            let log = if trace { Some(&mut self.log) } else { None };
+            let ok = backtrack(prog, &c.state.history, frame, &mut r, &mut sl, log);
             parent = c.state.parent;
             if !ok {
                 return self.mark_all_precise(st);
@@ -999,6 +1028,12 @@ impl Walker<'_> {
                 }
             });
         };
+        if self.level & LOG_LEVEL2 != 0 {
+            self.log.push_str(&format!(
+                "mark_precise: frame{}: falling back to forcing all scalars precise\n",
+                st.frames.len().saturating_sub(1)
+            ));
+        }
         // Not the current state itself (see `mark_precise`).
         let mut parent = st.parent;
         while let Some(p) = parent {
@@ -1039,6 +1074,7 @@ impl Walker<'_> {
         callback_call: bool,
     ) -> Result<Visited, Refusal> {
         let ids = self.at.get(pc).cloned().unwrap_or_default();
+        let states_cnt = ids.len() as u64;
         let force = callback_call || self.prune.get(pc).is_some_and(|p| p.1);
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
@@ -1114,6 +1150,8 @@ impl Walker<'_> {
                 list.retain(|x| *x != id);
             }
         }
+        // The states compared with, pruning none (`states_cnt`).
+        self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(states_cnt);
         if add {
             self.prev_jmps = self.jmps_processed;
             self.prev_insns = self.stats.insns_processed;
@@ -1127,9 +1165,6 @@ impl Walker<'_> {
             });
             st.history.clear();
             if let Some(list) = self.at.get_mut(pc) {
-                // The states already there (`states_cnt`).
-                let len = list.len() as u64;
-                self.stats.max_states_per_insn = self.stats.max_states_per_insn.max(len);
                 list.push(idx);
             }
             st.parent = Some(idx);
@@ -1286,19 +1321,8 @@ impl Walker<'_> {
                     self.print_insn_state(pc, &st);
                 }
                 let start = self.log.len();
-                match insn {
-                    // The kernel prints a function's address as the raw
-                    // immediate (still the offset while it verifies).
-                    Insn::LdImm64 {
-                        dst,
-                        imm: Imm64::Func(off),
-                    } => self.log.push_str(&format!(
-                        "{pc}: (18) r{} = {:#x}\n",
-                        dst.num(),
-                        off as u32
-                    )),
-                    _ => self.log.push_str(&format!("{pc}: {}\n", insn.kernel_log())),
-                }
+                self.log
+                    .push_str(&format!("{pc}: {}\n", log_insn_text(&insn)));
                 self.prev_insn_print_pos = self.log.len().saturating_sub(start);
                 self.prev_log_pos = self.log.len();
             }
@@ -2637,10 +2661,12 @@ impl Walker<'_> {
                     let next = regno.saturating_add(1);
                     let size_reg = Reg::new(next as u8).unwrap_or(Reg::R2);
                     let sz = self.read(st, pc, size_reg)?;
-                    self.precise_reg(st, size_reg);
                     if null_ok && is_known_zero(&r) {
-                        // `NULL` with nothing to access.
+                        // `NULL`, decided by the pointer's value, with
+                        // nothing to access.
+                        self.precise_reg(st, reg_id);
                         if sz.var.umax_value == 0 {
+                            self.precise_reg(st, size_reg);
                             continue;
                         }
                         return Err(expect("fp"));
@@ -2659,12 +2685,29 @@ impl Walker<'_> {
                     msize_max = sz.var.umax_value;
                     let size = sz.var.umax_value.min(u64::from(u32::MAX)) as u32;
                     self.check_helper_mem(pc, st, regno, r, size, write)?;
+                    // The size mattered once the access was checked
+                    // (`check_mem_size_reg`).
+                    self.precise_reg(st, size_reg);
                 }
                 ArgType::ConstSize | ArgType::ConstSizeOrZero | ArgType::ConstAllocSizeOrZero => {
                     if r.ty != RegType::Scalar {
                         return Err(expect("scalar"));
                     }
-                    self.precise_reg(st, reg_id);
+                    // A memory argument before it has checked (and marked)
+                    // this size already.
+                    let after_mem = regno >= 2
+                        && matches!(
+                            proto.args.get(regno.saturating_sub(2)),
+                            Some(
+                                ArgType::MemRead
+                                    | ArgType::MemWrite
+                                    | ArgType::MemReadOrNull
+                                    | ArgType::MemWriteOrNull
+                            )
+                        );
+                    if !after_mem {
+                        self.precise_reg(st, reg_id);
+                    }
                     if *arg == ArgType::ConstAllocSizeOrZero {
                         if !r.var.var_off.is_const() {
                             return Err(refuse(
@@ -2831,7 +2874,23 @@ impl Walker<'_> {
                 if in_array {
                     // The key's value decided that the lookup cannot fail.
                     let innermost = u32::try_from(st.frames.len().saturating_sub(1)).unwrap_or(0);
+                    // A key of `STACK_ZERO` bytes needs no precision:
+                    // stored states compare those bytes exactly
+                    // (`get_constant_map_key`).
+                    let zero_key = key_ptr.is_some_and(|(k, size)| {
+                        let frame = st.frames.get(k.frameno as usize);
+                        (0..i64::from(size)).all(|i| {
+                            let a = i64::from(k.off).saturating_add(i);
+                            i32::try_from(a).ok().is_some_and(|a| {
+                                let (spi, j) = slot_of(a);
+                                frame
+                                    .and_then(|f| f.stack.get(spi))
+                                    .is_some_and(|sl| sl.types[j] == SlotType::Zero)
+                            })
+                        })
+                    });
                     match key_ptr {
+                        _ if zero_key => {}
                         Some((k, size)) if k.frameno == innermost => {
                             let lo = i64::from(k.off);
                             let hi = lo.saturating_add(i64::from(size));
@@ -2962,6 +3021,9 @@ impl Walker<'_> {
                 let sub = st.frames.get(frame_idx).map_or(0, |f| f.subprog);
                 if let Some(d) = self.stack_depth.get_mut(sub) {
                     *d = (*d).max(lo.unsigned_abs());
+                }
+                if write {
+                    self.scratch_stack(i64::from(lo), i64::from(hi));
                 }
                 if write && let Some(frame) = st.frames.get_mut(frame_idx) {
                     for a in lo..hi {
@@ -3780,6 +3842,37 @@ fn set_precise(st: &mut VerifierState, regs: &mut u16, slots: &mut u64) {
     }
 }
 
+/// A register set as the kernel's precision trace prints it (`r1,r6`).
+fn reg_mask_text(regs: u16) -> String {
+    (0..16u16)
+        .filter(|i| regs & (1 << i) != 0)
+        .map(|i| format!("r{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A set of stack slots as the kernel's precision trace prints it
+/// (`-8,-16`).
+fn stack_mask_text(slots: u64) -> String {
+    (0..64u32)
+        .filter(|i| slots & (1 << i) != 0)
+        .map(|i| format!("-{}", i.saturating_add(1).saturating_mul(8)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An instruction as the kernel's log prints it: a function's address as
+/// the raw immediate (the offset, while it verifies).
+fn log_insn_text(insn: &Insn) -> String {
+    match insn {
+        Insn::LdImm64 {
+            dst,
+            imm: Imm64::Func(off),
+        } => format!("(18) r{} = {:#x}", dst.num(), *off as u32),
+        _ => insn.kernel_log(),
+    }
+}
+
 /// Walk `hist` backwards from its end, moving the demand for precise
 /// values (`regs`, `slots`) from what each instruction defined to what it
 /// used (`backtrack_insn`). `false`: an instruction this cannot follow (a
@@ -3791,6 +3884,7 @@ fn backtrack(
     frame: u32,
     regs: &mut u16,
     slots: &mut u64,
+    mut log: Option<&mut String>,
 ) -> bool {
     const ARGS: u16 = 0b11_1110;
     let bit = |r: Reg| 1u16 << r.num();
@@ -3801,6 +3895,16 @@ fn backtrack(
         let Some(insn) = prog.insns().get(pc) else {
             return false;
         };
+        // The demand as it stands before this instruction
+        // (`backtrack_insn`'s trace).
+        if let Some(l) = log.as_deref_mut() {
+            l.push_str(&format!(
+                "mark_precise: frame{frame}: regs={} stack={} before {pc}: {}\n",
+                reg_mask_text(*regs),
+                stack_mask_text(*slots),
+                log_insn_text(insn)
+            ));
+        }
         match *insn {
             Insn::Alu {
                 op: AluOp::Mov,

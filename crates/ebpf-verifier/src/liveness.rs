@@ -61,8 +61,9 @@ fn use_def(insn: &Insn, helper_args: &dyn Fn(i32) -> u16) -> (u16, u16) {
                 AtomicOp::Add | AtomicOp::Or | AtomicOp::And | AtomicOp::Xor => (used, 0),
             }
         }
-        Insn::LdAbs { .. } => (bit(Reg::R6), CALLER_SAVED),
-        Insn::LdInd { src, .. } => (bit(Reg::R6) | bit(*src), CALLER_SAVED),
+        // They may end the program (a packet too short): every register is
+        // as good as read there.
+        Insn::LdAbs { .. } | Insn::LdInd { .. } => (ALL, CALLER_SAVED),
         Insn::LdImm64 { dst, .. } => (0, bit(*dst)),
         Insn::Jump { dst, src, .. } => (bit(*dst) | op_bit(src), 0),
         Insn::Call(CallTarget::Helper(id)) => (helper_args(*id), CALLER_SAVED),
