@@ -75,6 +75,10 @@ pub(crate) struct RunArgs {
     /// Print machine-readable JSON.
     #[arg(long)]
     json: bool,
+    /// Run an object's program even if the verifier refuses it (the
+    /// engines check every memory access anyway).
+    #[arg(long = "no-verify")]
+    no_verify: bool,
 }
 
 /// Bytes from hex text: whitespace-separated tokens, each an even number
@@ -114,6 +118,12 @@ pub(crate) fn json_str(s: &str) -> String {
 pub(crate) fn run(args: &RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = read_input(&args.prog, args.syntax, args.program.as_deref())?;
     loaded.runnable(&args.prog)?;
+    // An object's program is verified first, as loading it into the kernel
+    // would.
+    if !args.no_verify {
+        crate::verify::verify_before_run(&loaded)
+            .map_err(|e| format!("{}: {e}", args.prog.display()))?;
+    }
     let prog = loaded.program;
     let input = match (&args.mem, &args.data_in) {
         (Some(hex), _) => parse_hex(hex)?,

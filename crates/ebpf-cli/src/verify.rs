@@ -130,6 +130,46 @@ fn source_line(lines: &[ebpf_loader::LineInfo], insn: usize) -> Option<String> {
     ))
 }
 
+/// What `ebpf run` asks before running an object's program: the verifier's
+/// verdict, as a privileged loader would get it; `Err` with the code, the
+/// kernel's message, the instruction and the hint when it refuses.
+pub(crate) fn verify_before_run(loaded: &crate::input::Input) -> Result<(), String> {
+    let Some(obj) = &loaded.object else {
+        return Ok(());
+    };
+    let prog_type = loaded
+        .prog_type
+        .map(ProgType)
+        .filter(|t| t.0 != 0)
+        .unwrap_or(ProgType(1));
+    let platform = LinuxPlatform::new();
+    let license = obj.license.clone().unwrap_or_default();
+    let env = LinuxEnv::new(&platform, prog_type, 0, &license);
+    let config = VerifierConfig {
+        log_level: LOG_LEVEL1,
+        func_info: loaded.func_info,
+        map_data: map_data(obj),
+        global_funcs: global_funcs(&loaded.funcs),
+        unprivileged: false,
+    };
+    let out = verify_with(&loaded.program, &env, &map_metas(obj), &config);
+    match out.result {
+        Ok(()) => Ok(()),
+        Err(r) => {
+            let d = diagnose_with_log(&r.message, &out.log);
+            let at = r.insn.map_or_else(String::new, |i| format!(" (insn {i})"));
+            Err(format!(
+                "the verifier refuses it: {} {} {}{at}\n  hint: {}\n  (--no-verify runs it anyway, \
+                 memory-checked)",
+                d.code.as_str(),
+                r.errno,
+                r.message,
+                d.hint
+            ))
+        }
+    }
+}
+
 /// `ebpf verify PROG`.
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = read_input(&args.prog, args.syntax, args.program.as_deref())?;

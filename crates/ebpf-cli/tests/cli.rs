@@ -398,3 +398,42 @@ fn verify_gives_the_kernels_verdict() {
         stderr(&out)
     );
 }
+
+#[test]
+fn run_verifies_an_object_program_first() {
+    let obj = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ebpf-verifier/tests/objects/build/tc_edit.v3.o");
+    let obj = obj.to_str().expect("path");
+    let packet = "ffffffffffff 000102030405 0800 4500001c000000004011";
+    // No data_end check: the kernel (and we) refuse it.
+    let out = ebpf(&["run", obj, "--program", "tc_unchecked", "--mem", packet]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "the verifier refuses it: EBPF-V304 EACCES R1 offset is outside of the packet (insn 1)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+    // Memory-checked engines run it anyway when asked.
+    let out = ebpf(&[
+        "run",
+        obj,
+        "--program",
+        "tc_unchecked",
+        "--no-verify",
+        "--mem",
+        packet,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Return value: 0\n");
+    // A verified program runs.
+    let parser =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ebpf-loader/fixtures/build/xdp_parser.v3.o");
+    let udp = "ffffffffffff 000102030405 0800 4500001c000000004011 0000 0a000001 0a000002 \
+               1234 0035 0008 0000";
+    let out = ebpf(&["run", parser.to_str().expect("path"), "--mem", udp]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Return value: 2\n");
+}
