@@ -118,6 +118,21 @@ fn global_funcs(funcs: &[(usize, ebpf_loader::BtfFunc)]) -> Vec<ebpf_verifier::c
         .collect()
 }
 
+/// Line info as the verifier's log prints it: `source line @ file:N`, the
+/// line without leading blanks, the file without its directories.
+pub(crate) fn line_records(lines: &[ebpf_loader::LineInfo]) -> Vec<(usize, String)> {
+    lines
+        .iter()
+        .map(|l| {
+            let file = l.file.rsplit('/').next().unwrap_or(&l.file);
+            (
+                l.insn_idx,
+                format!("{} @ {file}:{}", l.source_line_text.trim_start(), l.line),
+            )
+        })
+        .collect()
+}
+
 /// The source line of slot `insn` (the last record at or before it), as
 /// `file:line: text`.
 fn source_line(lines: &[ebpf_loader::LineInfo], insn: usize) -> Option<String> {
@@ -151,6 +166,7 @@ pub(crate) fn verify_before_run(loaded: &crate::input::Input) -> Result<(), Stri
         map_data: map_data(obj),
         global_funcs: global_funcs(&loaded.funcs),
         unprivileged: false,
+        line_info: Vec::new(),
     };
     let out = verify_with(&loaded.program, &env, &map_metas(obj), &config);
     match out.result {
@@ -207,6 +223,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Box<dyn std::error::Error>
         map_data: loaded.object.as_ref().map(map_data).unwrap_or_default(),
         global_funcs: global_funcs(&loaded.funcs),
         unprivileged: args.unprivileged,
+        line_info: line_records(&loaded.line_info),
     };
     let out = verify_with(&loaded.program, &env, &maps, &config);
     let s = out.stats;

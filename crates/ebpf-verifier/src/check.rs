@@ -149,6 +149,11 @@ pub enum ArgType {
     MemReadOrNull,
     /// `ARG_PTR_TO_MEM | PTR_MAYBE_NULL` that the helper writes.
     MemWriteOrNull,
+    /// `ARG_PTR_TO_MEM | MEM_WRITE` (not `MEM_UNINIT`): initialised memory
+    /// the helper reads and writes (`bpf_fib_lookup`'s parameters).
+    MemReadWrite,
+    /// [`ArgType::MemReadWrite`] or `NULL` (`bpf_snprintf`'s buffer).
+    MemReadWriteOrNull,
     /// `ARG_PTR_TO_FIXED_SIZE_MEM`: this many bytes the helper reads
     /// (`write`: or writes).
     FixedMem {
@@ -157,6 +162,9 @@ pub enum ArgType {
         /// `MEM_UNINIT` / `MEM_WRITE`.
         write: bool,
     },
+    /// `ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE`: a buffer of the
+    /// map's value size that the helper fills (`bpf_map_pop_elem`).
+    MapValueWrite,
     /// `ARG_PTR_TO_FUNC`: a callback, `ld_imm64` of a function.
     Func,
     /// `ARG_PTR_TO_STACK`: a pointer into the stack.
@@ -369,6 +377,9 @@ struct Checkpoint {
     misses: u32,
     /// Every scalar of it (and of its ancestors) is precise already.
     all_precise: bool,
+    /// Dropped from its list while paths were still below it: freed when
+    /// the last one ends.
+    evicted: bool,
 }
 
 impl VerifierState {
@@ -446,6 +457,11 @@ struct Walker<'a> {
     prev_insns: u64,
     /// `log_level` bits (see [`VerifierConfig::log_level`]).
     level: u32,
+    /// Stored states not freed yet (`peak_states` is its maximum).
+    live_states: u64,
+    /// The helper memory argument being checked is read and written, not
+    /// filled: its stack slots are clobbered without showing in the log.
+    quiet_clobber: bool,
     /// See [`VerifierConfig::func_info`].
     func_info: bool,
     /// See [`VerifierConfig::map_data`].
@@ -461,6 +477,10 @@ struct Walker<'a> {
     in_global: bool,
     /// See [`VerifierConfig::unprivileged`].
     unpriv: bool,
+    /// See [`VerifierConfig::line_info`].
+    line_info: &'a [(usize, String)],
+    /// The line record printed last (`prev_linfo`).
+    prev_linfo: Option<usize>,
     /// Registers (bit `i`: `r<i>`) and stack slots (bit `i`: `fp-8*(i+1)`)
     /// of the current frame touched since the state was last printed
     /// (`scratched_regs`, `scratched_stack_slots`).
@@ -509,6 +529,11 @@ pub struct VerifierConfig {
     /// bpf-to-bpf calls, no pointer leaks (into maps, helpers, the return
     /// value, comparisons), no reads of uninitialised stack.
     pub unprivileged: bool,
+    /// Source lines (`.BTF.ext` line info), sorted by slot: `(first slot,
+    /// text)` with the text as the kernel's log prints it after `; `
+    /// (`x = y + 1; @ prog.c:12`). Logged before the first instruction a
+    /// record covers (`verbose_linfo`).
+    pub line_info: Vec<(usize, String)>,
 }
 
 impl Default for VerifierConfig {
@@ -520,6 +545,7 @@ impl Default for VerifierConfig {
             map_data: Vec::new(),
             global_funcs: Vec::new(),
             unprivileged: false,
+            line_info: Vec::new(),
         }
     }
 }
@@ -557,6 +583,8 @@ pub fn verify_with(
         prev_jmps: 0,
         prev_insns: 0,
         level: config.log_level,
+        live_states: 0,
+        quiet_clobber: false,
         func_info: config.func_info,
         map_data: &config.map_data,
         global_funcs: &config.global_funcs,
@@ -564,6 +592,8 @@ pub fn verify_with(
         global_called: vec![false; config.global_funcs.len()],
         in_global: false,
         unpriv: config.unprivileged,
+        line_info: &config.line_info,
+        prev_linfo: None,
         scratch_regs: 0,
         scratch_slots: 0,
         prev_log_pos: 0,
@@ -581,7 +611,12 @@ pub fn verify_with(
     let s = w.stats;
     if w.level & LOG_STATS != 0 {
         let usec = start.elapsed().as_micros();
-        let depths: Vec<String> = w.stack_depth.iter().map(u32::to_string).collect();
+        // Whole slots, as the kernel keeps it.
+        let depths: Vec<String> = w
+            .stack_depth
+            .iter()
+            .map(|d| d.next_multiple_of(8).to_string())
+            .collect();
         w.log.push_str(&format!(
             "verification time {usec} usec\nstack depth {}\n",
             depths.join("+")
@@ -932,6 +967,9 @@ impl Walker<'_> {
             if c.branches > 0 {
                 return;
             }
+            if c.evicted {
+                self.live_states = self.live_states.saturating_sub(1);
+            }
             parent = c.state.parent;
         }
     }
@@ -1148,6 +1186,13 @@ impl Walker<'_> {
                 && let Some(list) = self.at.get_mut(pc)
             {
                 list.retain(|x| *x != id);
+                // Dropped from the list: freed now if no path is below it,
+                // else once its last path ends (`maybe_free_verifier_state`).
+                if c.branches == 0 {
+                    self.live_states = self.live_states.saturating_sub(1);
+                } else {
+                    c.evicted = true;
+                }
             }
         }
         // The states compared with, pruning none (`states_cnt`).
@@ -1162,6 +1207,7 @@ impl Walker<'_> {
                 hits: 0,
                 misses: 0,
                 all_precise: false,
+                evicted: false,
             });
             st.history.clear();
             if let Some(list) = self.at.get_mut(pc) {
@@ -1169,7 +1215,8 @@ impl Walker<'_> {
             }
             st.parent = Some(idx);
             self.stats.total_states = self.stats.total_states.saturating_add(1);
-            self.stats.peak_states = self.stats.peak_states.max(self.stats.total_states);
+            self.live_states = self.live_states.saturating_add(1);
+            self.stats.peak_states = self.stats.peak_states.max(self.live_states);
         }
         Ok(Visited::Continue)
     }
@@ -1320,6 +1367,23 @@ impl Walker<'_> {
                 if self.scratch_regs != 0 || self.scratch_slots != 0 {
                     self.print_insn_state(pc, &st);
                 }
+                // The source line, when the record changes (`verbose_linfo`).
+                let rec = self.line_info.partition_point(|(slot, _)| *slot <= pc);
+                if let Some(i) = rec.checked_sub(1)
+                    && self.prev_linfo != Some(i)
+                    && let Some((_, text)) = self.line_info.get(i)
+                {
+                    // Another record of the same line (another column) is
+                    // not printed again.
+                    let same_line = self
+                        .prev_linfo
+                        .and_then(|p| self.line_info.get(p))
+                        .is_some_and(|(_, prev)| prev == text);
+                    if !same_line {
+                        self.log.push_str(&format!("; {text}\n"));
+                        self.prev_linfo = Some(i);
+                    }
+                }
                 let start = self.log.len();
                 self.log
                     .push_str(&format!("{pc}: {}\n", log_insn_text(&insn)));
@@ -1437,7 +1501,7 @@ impl Walker<'_> {
                 d.var.movsx(width, &s.var, bits);
                 *st.reg_mut(dst) = d;
             }
-            Insn::Endian { dst, .. } => {
+            Insn::Endian { dst, order, bits } => {
                 let mut d = self.read(st, pc, dst)?;
                 Self::check_write(pc, dst)?;
                 if d.ty != RegType::Scalar {
@@ -1452,7 +1516,7 @@ impl Walker<'_> {
                     // The kernel computes a known swap exactly.
                     x = RegState::known_scalar(swap_const(insn, d.var.var_off.value));
                 } else {
-                    d.var.endian();
+                    d.var.endian(order, bits);
                     x.var = d.var;
                 }
                 *st.reg_mut(dst) = x;
@@ -1556,7 +1620,37 @@ impl Walker<'_> {
                         ));
                     }
                 }
+                // A scalar spilled whole (or narrowly, when it fits) stays
+                // linked to its register (`assign_scalar_id_before_mov`).
+                let mut value = value;
+                let at = i64::from(base.off).saturating_add(i64::from(off));
+                let to_stack = base.ty == RegType::Stack && base.var.var_off.is_const();
+                let aligned = to_stack && at.rem_euclid(REG_SIZE as i64) == 0;
+                if let Operand::Reg(r) = src
+                    && aligned
+                    && !self.unpriv
+                    && value.ty == RegType::Scalar
+                    && value.id == 0
+                    && !value.var.var_off.is_const()
+                {
+                    let bits = u32::from(size.bytes()).saturating_mul(8);
+                    let fits = bits >= 64 || value.var.umax_value >> bits == 0;
+                    if fits {
+                        let id = self.new_id();
+                        value.id = id;
+                        st.reg_mut(r).id = id;
+                    }
+                }
                 self.mem_access(pc, st, dst, base, off, size, Access::Write { value, imm })?;
+                // A zero register stored as data (not spilled) made the
+                // bytes `STACK_ZERO`: its value mattered.
+                if let Operand::Reg(r) = src
+                    && to_stack
+                    && (!aligned || self.unpriv)
+                    && is_known_zero(&value)
+                {
+                    self.precise_reg(st, r);
+                }
             }
             Insn::Atomic {
                 op,
@@ -1634,9 +1728,9 @@ impl Walker<'_> {
                 let frameno = st.frames.len() as u32;
                 let mut frame = FuncState::new(frameno, self.subprog_index(callee), Some(pc));
                 frame.regs[1..=5].copy_from_slice(&caller.regs[1..=5]);
-                // The caller's r1-r5 are clobbered by the call
-                // (`clear_caller_saved_regs`).
-                for r in &mut st.cur_mut().regs[1..=5] {
+                // The caller's r0-r5 are clobbered by the call
+                // (`clear_caller_saved_regs`); r0 comes back from the callee.
+                for r in &mut st.cur_mut().regs[0..=5] {
                     *r = RegState::not_init();
                 }
                 st.frames.push(frame);
@@ -1706,8 +1800,22 @@ impl Walker<'_> {
                     }
                     // A 32-bit move of a pointer leaks its low half: scalar.
                     d = RegState::unknown_scalar();
+                    d.id = 0;
+                } else if let Operand::Reg(r) = src {
+                    // A value that fits in 32 bits is copied exactly: the
+                    // registers stay linked (`assign_scalar_id_before_mov`).
+                    if d.var.umax_value <= u64::from(u32::MAX) {
+                        if d.id == 0 && !d.var.var_off.is_const() {
+                            let id = self.new_id();
+                            d.id = id;
+                            st.reg_mut(r).id = id;
+                        }
+                    } else {
+                        d.id = 0;
+                    }
+                } else {
+                    d.id = 0;
                 }
-                d.id = 0;
                 d.var.coerce_reg_to_size(4);
             } else if let Operand::Reg(r) = src
                 && d.ty == RegType::Scalar
@@ -2221,6 +2329,23 @@ impl Walker<'_> {
             Access::Write { value, imm } => {
                 let is_const = value.ty == RegType::Scalar && value.var.var_off.is_const();
                 let zero = is_const && value.var.var_off.value == 0;
+                // Without CAP_BPF a scalar is not spilled: its bytes are
+                // data (`STACK_MISC`, or `STACK_ZERO` for a zero).
+                if self.unpriv && value.ty == RegType::Scalar {
+                    for a in fixed..end {
+                        let (spi, j) = slot_of(a);
+                        let s2 = frame.slot_mut(spi);
+                        if s2.has_spill() {
+                            for t in &mut s2.types {
+                                if *t == SlotType::Spill {
+                                    *t = SlotType::Misc;
+                                }
+                            }
+                        }
+                        s2.types[j] = if zero { SlotType::Zero } else { SlotType::Misc };
+                    }
+                    return Ok(None);
+                }
                 if n == REG_SIZE as i32 {
                     // A whole slot: the register is spilled
                     // (`save_register_state`), an immediate as a constant.
@@ -2633,7 +2758,7 @@ impl Walker<'_> {
                     }
                     map = r.map;
                 }
-                ArgType::MapKey | ArgType::MapValue => {
+                ArgType::MapKey | ArgType::MapValue | ArgType::MapValueWrite => {
                     let meta = map.and_then(|m| self.maps.get(m as usize)).copied();
                     let size = meta.map_or(0, |m| {
                         if *arg == ArgType::MapKey {
@@ -2642,7 +2767,8 @@ impl Walker<'_> {
                             m.value_size
                         }
                     });
-                    self.check_helper_mem(pc, st, regno, r, size, false)?;
+                    let write = *arg == ArgType::MapValueWrite;
+                    self.check_helper_mem(pc, st, regno, r, size, write)?;
                     if *arg == ArgType::MapKey {
                         const_key = stack_const(st, &r, size);
                         key_ptr = Some((r, size));
@@ -2654,9 +2780,26 @@ impl Walker<'_> {
                 ArgType::MemRead
                 | ArgType::MemWrite
                 | ArgType::MemReadOrNull
-                | ArgType::MemWriteOrNull => {
-                    let write = matches!(arg, ArgType::MemWrite | ArgType::MemWriteOrNull);
-                    let null_ok = matches!(arg, ArgType::MemReadOrNull | ArgType::MemWriteOrNull);
+                | ArgType::MemWriteOrNull
+                | ArgType::MemReadWrite
+                | ArgType::MemReadWriteOrNull => {
+                    let write = matches!(
+                        arg,
+                        ArgType::MemWrite
+                            | ArgType::MemWriteOrNull
+                            | ArgType::MemReadWrite
+                            | ArgType::MemReadWriteOrNull
+                    );
+                    let null_ok = matches!(
+                        arg,
+                        ArgType::MemReadOrNull
+                            | ArgType::MemWriteOrNull
+                            | ArgType::MemReadWriteOrNull
+                    );
+                    // Only an uninitialised buffer's slots show in the
+                    // state delta.
+                    self.quiet_clobber =
+                        matches!(arg, ArgType::MemReadWrite | ArgType::MemReadWriteOrNull);
                     // The size is in the next argument.
                     let next = regno.saturating_add(1);
                     let size_reg = Reg::new(next as u8).unwrap_or(Reg::R2);
@@ -2703,6 +2846,8 @@ impl Walker<'_> {
                                     | ArgType::MemWrite
                                     | ArgType::MemReadOrNull
                                     | ArgType::MemWriteOrNull
+                                    | ArgType::MemReadWrite
+                                    | ArgType::MemReadWriteOrNull
                             )
                         );
                     if !after_mem {
@@ -2797,11 +2942,16 @@ impl Walker<'_> {
             // bpf_loop calls back at most its count's maximum times: the
             // count decides when iterating stops, so it is precise.
             let more = if id == HELPER_LOOP {
+                // The flags decide whether the loop can be inlined, the
+                // count when iterating stops (`update_loop_inline_state`).
+                self.precise_reg(st, Reg::R4);
                 self.precise_reg(st, Reg::R1);
                 u64::from(st.cur().callback_depth) < st.reg(Reg::R1).var.umax_value
             } else {
                 true
             };
+            // The state after the call is printed in full.
+            self.scratch_all();
             if more {
                 self.push_callback(pc, st, id, start, map, pending)?;
             } else if self.level & LOG_LEVEL2 != 0 {
@@ -2869,7 +3019,9 @@ impl Walker<'_> {
                 // Not for a loader without CAP_BPF (Spectre v1).
                 let in_array = !self.unpriv
                     && meta.is_some_and(|m| {
-                        m.map_type == 2 && const_key.is_some_and(|k| k < u64::from(m.max_entries))
+                        // BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY.
+                        matches!(m.map_type, 2 | 6)
+                            && const_key.is_some_and(|k| k < u64::from(m.max_entries))
                     });
                 if in_array {
                     // The key's value decided that the lookup cannot fail.
@@ -2988,7 +3140,7 @@ impl Walker<'_> {
                         let slot = allocated.unwrap_or_default();
                         let t = slot.types[j];
                         let spilled_ptr = t == SlotType::Spill && slot.spilled.ty.is_pointer();
-                        if write {
+                        if write && !self.quiet_clobber {
                             if spilled_ptr {
                                 return Err(refuse(
                                     EACCES,
@@ -3022,7 +3174,7 @@ impl Walker<'_> {
                 if let Some(d) = self.stack_depth.get_mut(sub) {
                     *d = (*d).max(lo.unsigned_abs());
                 }
-                if write {
+                if write && !std::mem::take(&mut self.quiet_clobber) {
                     self.scratch_stack(i64::from(lo), i64::from(hi));
                 }
                 if write && let Some(frame) = st.frames.get_mut(frame_idx) {

@@ -75,6 +75,7 @@ fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
         ArgBase::Anything => check::ArgType::Anything,
         ArgBase::ConstMapPtr if !null => check::ArgType::ConstMapPtr,
         ArgBase::PtrToMapKey if !null => check::ArgType::MapKey,
+        ArgBase::PtrToMapValue if !null && write => check::ArgType::MapValueWrite,
         ArgBase::PtrToMapValue if !null => check::ArgType::MapValue,
         ArgBase::PtrToMem if f.contains(TypeFlags::MEM_FIXED_SIZE) => {
             if null {
@@ -83,6 +84,14 @@ fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
             check::ArgType::FixedMem {
                 size: fixed_size,
                 write,
+            }
+        }
+        // Written but not `MEM_UNINIT`: read first, then written.
+        ArgBase::PtrToMem if write && !f.contains(TypeFlags::MEM_UNINIT) => {
+            if null {
+                check::ArgType::MemReadWriteOrNull
+            } else {
+                check::ArgType::MemReadWrite
             }
         }
         ArgBase::PtrToMem => match (null, write) {

@@ -35,7 +35,7 @@
 use core::cmp::{max, min};
 use core::fmt;
 
-use ebpf_isa::{AluOp, JmpCond, SxBits, Width};
+use ebpf_isa::{AluOp, ByteOrder, JmpCond, SwapBits, SxBits, Width};
 
 use crate::tnum::{Tnum, is_snum_decimal, is_unum_decimal};
 
@@ -890,11 +890,22 @@ impl ScalarBounds {
         self.sync();
     }
 
-    /// Byte-order instructions (`BPF_END`: `le`, `be`, `bswap`): Linux 6.18
-    /// tracks nothing through them; the destination becomes unknown
-    /// (`check_reg_arg(DST_OP)` marks it so).
-    pub fn endian(&mut self) {
-        self.mark_unknown();
+    /// Byte-order instructions (`BPF_END`), as Linux 6.18 tracks them on a
+    /// little-endian host (`scalar_byte_swap`): `be` and `bswap` swap the
+    /// known bits of the low `bits` bits (the ranges are derived afresh
+    /// from them), `le` only truncates; 16- and 32-bit forms then
+    /// zero-extend.
+    pub fn endian(&mut self, order: ByteOrder, bits: SwapBits) {
+        let bytes = bits.bits() / 8;
+        if matches!(order, ByteOrder::Be | ByteOrder::Swap) {
+            let vo = self.var_off.bswap(bytes);
+            self.mark_unknown();
+            self.var_off = vo;
+        }
+        if bytes < 8 {
+            self.coerce_reg_to_size(bytes);
+        }
+        self.sync();
     }
 
     /// A sign-extending move `dst = (sN)src` (`self` is `dst`), as
@@ -2961,10 +2972,39 @@ mod tests {
         let mut n = ScalarBounds::constant(1);
         n.neg(Width::W32);
         assert_eq!(n, ScalarBounds::constant(0xffff_ffff));
-        // Byte swaps are not tracked in 6.18.
-        let mut e = ScalarBounds::constant(0x1234);
-        e.endian();
-        assert_eq!(e, ScalarBounds::unknown());
+        // Byte swaps move the known bits (the kernel's be16 of 0xff0f-masked
+        // bits is (0x0; 0xfff)); le16 only truncates.
+        let mut e = ScalarBounds::unknown();
+        e.alu(AluOp::And, Width::W64, &ScalarBounds::from_imm(0xff0f));
+        let mut le = e;
+        e.endian(ByteOrder::Be, SwapBits::B16);
+        assert_eq!(
+            e.var_off,
+            Tnum {
+                value: 0,
+                mask: 0xfff
+            }
+        );
+        assert_eq!((e.umin_value, e.umax_value), (0, 4095));
+        le.endian(ByteOrder::Le, SwapBits::B16);
+        assert_eq!(
+            le.var_off,
+            Tnum {
+                value: 0,
+                mask: 0xff0f
+            }
+        );
+        let mut sw = ScalarBounds::unknown();
+        sw.alu(AluOp::And, Width::W64, &ScalarBounds::from_imm(0xff0f));
+        sw.endian(ByteOrder::Swap, SwapBits::B64);
+        assert_eq!(
+            sw.var_off,
+            Tnum {
+                value: 0,
+                mask: 0x0fff_0000_0000_0000
+            }
+        );
+        assert_eq!(sw.u32_max_value, 0);
         // 32-bit mov zero-extends.
         let mut mv = ScalarBounds::unknown();
         mv.alu(AluOp::Mov, Width::W32, &ScalarBounds::from_imm(-1));

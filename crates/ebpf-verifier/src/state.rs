@@ -519,7 +519,7 @@ impl fmt::Display for FuncStateDisplay<'_> {
             if self.regs.is_some_and(|m| m & (1 << i) == 0) {
                 continue;
             }
-            write!(f, " R{i}={}", reg.display(self.maps))?;
+            write!(f, " R{i}={}", frame_ref(reg, fr.frameno, self.maps))?;
         }
         for (i, slot) in fr.stack.iter().enumerate() {
             if !slot.is_valid() || self.slots.is_some_and(|m| i >= 64 || m & (1 << i) == 0) {
@@ -532,20 +532,8 @@ impl fmt::Display for FuncStateDisplay<'_> {
                 for t in slot.types.iter().take_while(|t| **t != SlotType::Spill) {
                     write!(f, "{}", t.char())?;
                 }
-                let reg = &slot.spilled;
-                match reg.ty {
-                    RegType::Scalar => {
-                        if reg.precise {
-                            f.write_str("P")?;
-                        }
-                        if reg.var.var_off.is_const() {
-                            write_num(f, reg.var.var_off.value as i64)?;
-                        } else {
-                            f.write_str("scalar")?;
-                        }
-                    }
-                    _ => write!(f, "{}", reg.display(self.maps))?,
-                }
+                // Printed as a register is (`print_reg_state`).
+                write!(f, "{}", frame_ref(&slot.spilled, fr.frameno, self.maps))?;
             } else {
                 for t in slot.types {
                     write!(f, "{}", t.char())?;
@@ -557,6 +545,19 @@ impl fmt::Display for FuncStateDisplay<'_> {
         }
         Ok(())
     }
+}
+
+/// A register as frame `frameno` prints it: a pointer into another
+/// frame's stack names that frame (`fp[0]-4`).
+fn frame_ref(reg: &RegState, frameno: u32, maps: &[MapMeta]) -> String {
+    let text = reg.display(maps).to_string();
+    if reg.ty == RegType::Stack
+        && reg.frameno != frameno
+        && let Some(rest) = text.strip_prefix("fp")
+    {
+        return format!("fp[{}]{rest}", reg.frameno);
+    }
+    text
 }
 
 #[cfg(test)]

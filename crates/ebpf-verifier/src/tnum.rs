@@ -85,6 +85,26 @@ const fn sar32(x: u64, n: u32) -> u64 {
 }
 
 impl Tnum {
+    /// The byte swap of the low `bytes` bytes (2, 4 or 8), upper bits zero
+    /// (`tnum_bswap16/32/64`): each byte's known bits move with it.
+    #[must_use]
+    pub fn bswap(self, bytes: u8) -> Tnum {
+        match bytes {
+            2 => Tnum {
+                value: u64::from((self.value as u16).swap_bytes()),
+                mask: u64::from((self.mask as u16).swap_bytes()),
+            },
+            4 => Tnum {
+                value: u64::from((self.value as u32).swap_bytes()),
+                mask: u64::from((self.mask as u32).swap_bytes()),
+            },
+            _ => Tnum {
+                value: self.value.swap_bytes(),
+                mask: self.mask.swap_bytes(),
+            },
+        }
+    }
+
     /// A completely unknown value (`tnum_unknown`).
     pub const UNKNOWN: Tnum = Tnum {
         value: 0,

@@ -68,7 +68,8 @@ fn bpf_loop_callbacks_are_verified_and_converge() {
     // The callback ran in a frame of its own, marked as a callback, and
     // came back to the call.
     assert!(
-        out.log.contains("frame1: R1=scalar() R2=fp-8 R10=fp0 cb"),
+        out.log
+            .contains("frame1: R1=scalar() R2=fp[0]-8 R10=fp0 cb"),
         "{}",
         out.log
     );
