@@ -136,6 +136,16 @@ struct Loaded {
 }
 
 fn load_object(k: &Kernel, file: &str, obj: &Object) -> Loaded {
+    load_object_at(
+        k,
+        file,
+        obj,
+        ProgLoad::default().log_level | LogLevel::STATS,
+    )
+}
+
+/// [`load_object`] with the programs' log at `level`.
+fn load_object_at(k: &Kernel, file: &str, obj: &Object, level: LogLevel) -> Loaded {
     let btf = obj.btf.as_ref().map(|b| {
         k.btf_load(b)
             .unwrap_or_else(|e| panic!("{file}: the kernel refuses the object's BTF: {e}"))
@@ -154,7 +164,7 @@ fn load_object(k: &Kernel, file: &str, obj: &Object) -> Loaded {
     let progs: Vec<_> = obj
         .programs
         .iter()
-        .map(|p| load(k, obj, p, &maps, btf.as_ref()))
+        .map(|p| load(k, obj, p, &maps, btf.as_ref(), level))
         .collect();
     for (def, fd) in obj.maps.iter().zip(&maps) {
         for (slot, init) in &def.init {
@@ -202,6 +212,7 @@ fn load(
     prog: &ObjProgram,
     maps: &[MapFd],
     btf: Option<&BtfFd>,
+    level: LogLevel,
 ) -> Result<LoadedProg, LoadFailure> {
     let raw = patch_fds(prog, maps);
     let slot = |i: usize| u32::try_from(i).expect("slot fits u32");
@@ -238,7 +249,7 @@ fn load(
         log_level: if std::env::var("EBPF_KERNEL_LOG").is_ok_and(|n| n == prog.name) {
             LogLevel::LEVEL2
         } else {
-            ProgLoad::default().log_level
+            level
         },
         ..ProgLoad::default()
     };
@@ -678,6 +689,7 @@ fn our_verifier_accepts_what_the_kernel_accepts() {
     };
     let platform = ebpf_verifier::platform::LinuxPlatform::new();
     let (mut agree, mut gaps) = (0, 0);
+    let mut timings: Vec<(f64, f64)> = Vec::new();
     for (file, obj) in fixtures() {
         let loaded = load_object(&k, &file, &obj);
         let maps = verifier_maps(&obj);
@@ -700,6 +712,36 @@ fn our_verifier_accepts_what_the_kernel_accepts() {
                 ..ebpf_verifier::check::VerifierConfig::default()
             };
             let ours = ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &config);
+            // Timing, as the kernel's `verification time` (no log).
+            if ours.result.is_ok()
+                && let Ok(p) = kernel
+                && let Some(k_us) = p.log().stats().and_then(|s| s.verification_time_usec)
+            {
+                let quiet = ebpf_verifier::check::VerifierConfig {
+                    log_level: 0,
+                    ..config.clone()
+                };
+                let mut times: Vec<f64> = (0..7)
+                    .map(|_| {
+                        let start = std::time::Instant::now();
+                        let _ =
+                            ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &quiet);
+                        start.elapsed().as_secs_f64() * 1e6
+                    })
+                    .collect();
+                times.sort_by(f64::total_cmp);
+                let us = times[times.len() / 2];
+                let insns = ours.stats.insns_processed.max(1) as f64;
+                note(&format!(
+                    "verifier timing: {file} {:<16} {:>6} insns: kernel {k_us:>5} us, ours {us:>8.1} us \
+                     ({:.2}x, {:.3} us/insn)",
+                    prog.name,
+                    ours.stats.insns_processed,
+                    us / (k_us.max(1) as f64),
+                    us / insns
+                ));
+                timings.push((us, k_us.max(1) as f64));
+            }
             let gap = VERIFIER_GAPS.iter().find(|(n, _)| *n == prog.name);
             match (&ours.result, gap) {
                 (Ok(()), None) => agree += 1,
@@ -726,6 +768,17 @@ fn our_verifier_accepts_what_the_kernel_accepts() {
         "loader_agreement: our verifier accepts {agree} fixture programs the kernel accepts \
          ({gaps} known gaps)"
     ));
+    if !timings.is_empty() {
+        let half = timings.iter().filter(|(o, k)| o * 2.0 <= *k).count();
+        let geo =
+            (timings.iter().map(|(o, k)| (o / k).ln()).sum::<f64>() / timings.len() as f64).exp();
+        note(&format!(
+            "verifier timing: ours within half the kernel's verification time on {half}/{} \
+             fixture programs; geometric mean of ours/kernel {geo:.2} (debug builds of this \
+             test are slower: see cargo xtask bench for release numbers)",
+            timings.len()
+        ));
+    }
     assert!(agree >= 40, "only {agree}");
 }
 
@@ -781,6 +834,76 @@ fn global_funcs(p: &ObjProgram) -> Vec<ebpf_verifier::check::GlobalFunc> {
         .collect()
 }
 
+/// A level-2 log as compared: without the lines we do not print (stack
+/// liveness, SCC) and the `verification time` line; map names the kernel
+/// prints (`map=NAME,`) and the addresses of `ld_imm64` left out.
+fn comparable_log(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            !(l.starts_with('(') && l.contains(") frame ")
+                || l.contains("live stack update done")
+                || l.starts_with("SCC ")
+                || l.starts_with("verification time "))
+        })
+        .map(|l| {
+            let mut line = l.to_owned();
+            // The live table's loop (SCC) column is not compared.
+            let is_live_row = line.len() > 18
+                && line
+                    .get(..3)
+                    .is_some_and(|c| c.trim().chars().all(|x| x.is_ascii_digit()))
+                && line.get(4..).is_some_and(|r| {
+                    r.trim_start().split_once(": ").is_some_and(|(n, rest)| {
+                        n.chars().all(|c| c.is_ascii_digit())
+                            && rest
+                                .get(..10)
+                                .is_some_and(|m| m.chars().all(|c| c == '.' || c.is_ascii_digit()))
+                    })
+                });
+            if is_live_row {
+                line.replace_range(..3, "   ");
+            }
+            // `map_ptr(map=NAME,ks=4,...)`, `map_value(map=NAME,...)`.
+            while let Some(i) = line.find("map=") {
+                let end = line[i..].find(',').map_or(line.len(), |j| i + j + 1);
+                line.replace_range(i..end, "");
+            }
+            // `N: (18) r1 = <address or map[idx:N]>`, in the trace and the
+            // live table too: the value is not compared.
+            if let Some(i) = line.find("(18) r") {
+                if let Some(eq) = line[i..].find(" = ") {
+                    let start = i + eq + 3;
+                    let end = line[start..].find("  ").map_or_else(
+                        || line[start..].find(" ;").map_or(line.len(), |j| start + j),
+                        |j| start + j,
+                    );
+                    line.replace_range(start..end, "<value>");
+                }
+                // The padding after it depends on the value's width.
+                if let Some(semi) = line.find(" ;") {
+                    let head = line[..semi].trim_end().to_owned();
+                    line = format!("{head} ;{}", &line[semi + 2..]);
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// Line info as the verifier's log prints it (`text @ file:N`).
+fn line_records(lines: &[ebpf_loader::LineInfo]) -> Vec<(usize, String)> {
+    lines
+        .iter()
+        .map(|l| {
+            let file = l.file.rsplit('/').next().unwrap_or(&l.file);
+            (
+                l.insn_idx,
+                format!("{} @ {file}:{}", l.source_line_text.trim_start(), l.line),
+            )
+        })
+        .collect()
+}
+
 /// The initial bytes of the object's read-only (frozen) maps, by index.
 fn rodata(obj: &Object) -> Vec<(u32, Vec<u8>)> {
     (0u32..)
@@ -811,8 +934,10 @@ fn our_verifier_agrees_on_real_world_style_objects() {
     };
     let platform = ebpf_verifier::platform::LinuxPlatform::new();
     let (mut agree, mut total, mut unexpected, mut gaps) = (0, 0, Vec::new(), Vec::new());
+    let (mut logs_same, mut logs_total) = (0usize, 0usize);
+    let show = std::env::var_os("EBPF_SHOW_LOG_DIFF").is_some();
     for (file, obj) in verifier_objects() {
-        let loaded = load_object(&k, &file, &obj);
+        let loaded = load_object_at(&k, &file, &obj, LogLevel::LEVEL2 | LogLevel::STATS);
         let maps = verifier_maps(&obj);
         for (prog, kernel) in obj.programs.iter().zip(&loaded.progs) {
             total += 1;
@@ -830,6 +955,35 @@ fn our_verifier_agrees_on_real_world_style_objects() {
                 ..ebpf_verifier::check::VerifierConfig::default()
             };
             let ours = ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &config);
+            // The whole level-2 log, as the kernel's (with source lines).
+            let logged = ebpf_verifier::check::VerifierConfig {
+                log_level: 2 | 4,
+                line_info: line_records(&prog.line_info),
+                ..config.clone()
+            };
+            let our_log =
+                ebpf_verifier::check::verify_with(&prog.program, &env, &maps, &logged).log;
+            let kernel_text = match kernel {
+                Ok(p) => p.log().text().to_owned(),
+                Err(e) => e.log().map(|l| l.text().to_owned()).unwrap_or_default(),
+            };
+            let (a, b) = (comparable_log(&kernel_text), comparable_log(&our_log));
+            logs_total += 1;
+            if a == b {
+                logs_same += 1;
+            } else if show {
+                let first = a
+                    .iter()
+                    .zip(&b)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                note(&format!(
+                    "log differs: {file} {}: line {first}: kernel {:?}, ours {:?}",
+                    prog.name,
+                    a.get(first),
+                    b.get(first)
+                ));
+            }
             let theirs = match kernel {
                 Ok(p) => Ok(p.log().stats().map_or(0, |s| s.insns_processed)),
                 Err(e) => Err(e.error_line().unwrap_or("(no error line)").to_owned()),
@@ -871,7 +1025,8 @@ fn our_verifier_agrees_on_real_world_style_objects() {
     }
     note(&format!(
         "verifier objects: {agree}/{total} programs get the kernel's verdict and error line \
-         ({} known differences)",
+         ({} known differences); {logs_same}/{logs_total} level-2 logs equal the kernel's \
+         (stack liveness, SCC and timing lines aside, map names and addresses normalised)",
         OBJECT_DIFFERENCES.len()
     ));
     assert!(gaps.is_empty(), "{}", gaps.join("\n"));
