@@ -23,6 +23,7 @@
 
 pub mod engines;
 pub mod reference;
+pub mod verifier;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -114,7 +114,7 @@ pub(crate) const LAYERS: &[Layer] = &[
     Layer {
         name: "ebpf-benches",
         layer: 3,
-        may_use: &[ISA, RUNTIME, INTERP, JIT, VERIFIER, "ebpf-kernel"],
+        may_use: &[ISA, LOADER, RUNTIME, INTERP, JIT, VERIFIER, "ebpf-kernel"],
     },
 ];
 

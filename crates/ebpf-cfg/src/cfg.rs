@@ -278,6 +278,97 @@ impl fmt::Debug for Cfg {
     }
 }
 
+/// What the kernel's structural passes leave behind.
+struct Checked {
+    starts: Vec<usize>,
+    exit_idx: Vec<Option<usize>>,
+    walk: kernel::Walk,
+}
+
+/// The kernel's structural passes (`add_subprog_and_kfunc`,
+/// `check_subprogs`, `check_cfg`), in its order.
+fn checked(prog: &Program, config: &CfgConfig) -> Result<Checked, CfgError> {
+    let insns = prog.insns();
+    let len = insns.len();
+    if len == 0 {
+        return Err(CfgError::Empty);
+    }
+    // bpf_prog_load: BPF_MAXINSNS for a loader without CAP_BPF, the
+    // complexity limit otherwise.
+    let limit = if config.bpf_capable {
+        BPF_COMPLEXITY_LIMIT_INSNS
+    } else {
+        BPF_MAXINSNS
+    };
+    if len > limit {
+        return Err(CfgError::TooLarge { len, limit });
+    }
+    let starts = kernel::add_subprogs(insns, config.bpf_capable)?;
+    let exit_idx = kernel::check_subprogs(insns, &starts)?;
+    let walk = kernel::check_cfg(
+        insns,
+        &starts,
+        &kernel::WalkConfig {
+            bpf_capable: config.bpf_capable,
+            jump_tables: config.jump_tables.as_deref(),
+        },
+    )?;
+    Ok(Checked {
+        starts,
+        exit_idx,
+        walk,
+    })
+}
+
+/// What a verifier needs of the control flow, and no more: the result of
+/// the kernel's structural checks without the block graph, dominators and
+/// loops of a [`Cfg`] (see [`CfgChecks::new`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CfgChecks {
+    subprog_starts: Vec<usize>,
+    marks: Vec<InsnMarks>,
+}
+
+impl CfgChecks {
+    /// The checks [`Cfg::build_with`] makes, with the same errors in the
+    /// same order, keeping only each subprogram's first slot and each
+    /// slot's marks. Cheaper than a whole [`Cfg`].
+    ///
+    /// ```
+    /// use ebpf_cfg::{CfgChecks, CfgConfig};
+    /// use ebpf_isa::asm::assemble;
+    ///
+    /// let prog = assemble("r0 = 0\nif r1 > 2 goto +1\nr0 = 1\nexit\n")?;
+    /// let checks = CfgChecks::new(&prog, &CfgConfig::privileged())?;
+    /// assert_eq!(checks.subprog_starts(), &[0]);
+    /// // The branch target is a prune point.
+    /// assert!(checks.marks(3).is_prune_point());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Cfg::build_with`].
+    pub fn new(prog: &Program, config: &CfgConfig) -> Result<CfgChecks, CfgError> {
+        let c = checked(prog, config)?;
+        Ok(CfgChecks {
+            subprog_starts: c.starts,
+            marks: c.walk.marks,
+        })
+    }
+
+    /// The first slot of each subprogram, in slot order (`[0]` is 0).
+    #[must_use]
+    pub fn subprog_starts(&self) -> &[usize] {
+        &self.subprog_starts
+    }
+
+    /// The marks `check_cfg` left on `slot` (none outside the program).
+    #[must_use]
+    pub fn marks(&self, slot: usize) -> InsnMarks {
+        self.marks.get(slot).copied().unwrap_or_default()
+    }
+}
+
 impl Cfg {
     /// Build the CFG with the default configuration
     /// ([`CfgConfig::privileged`], jump tables unknown).
@@ -301,21 +392,11 @@ impl Cfg {
     pub fn build_with(prog: &Program, config: &CfgConfig) -> Result<Cfg, CfgError> {
         let insns = prog.insns();
         let len = insns.len();
-        if len == 0 {
-            return Err(CfgError::Empty);
-        }
-        // bpf_prog_load: BPF_MAXINSNS for a loader without CAP_BPF, the
-        // complexity limit otherwise.
-        let limit = if config.bpf_capable {
-            BPF_COMPLEXITY_LIMIT_INSNS
-        } else {
-            BPF_MAXINSNS
-        };
-        if len > limit {
-            return Err(CfgError::TooLarge { len, limit });
-        }
-        let starts = kernel::add_subprogs(insns, config.bpf_capable)?;
-        let exit_idx = kernel::check_subprogs(insns, &starts)?;
+        let Checked {
+            starts,
+            exit_idx,
+            walk,
+        } = checked(prog, config)?;
         let mut subprog_of = vec![0u32; len];
         for (sp, &start) in starts.iter().enumerate() {
             let end = starts.get(sp + 1).copied().unwrap_or(len);
@@ -323,15 +404,6 @@ impl Cfg {
                 range.fill(sp as u32);
             }
         }
-        let walk = kernel::check_cfg(
-            insns,
-            &starts,
-            &subprog_of,
-            &kernel::WalkConfig {
-                bpf_capable: config.bpf_capable,
-                jump_tables: config.jump_tables.as_deref(),
-            },
-        )?;
         let g = graph::build(&graph::Inputs {
             insns,
             starts: &starts,

@@ -106,11 +106,8 @@ pub(crate) fn callee_offset(insn: &Insn) -> Option<i32> {
 /// of all subprograms (`[0]` is 0).
 pub(crate) fn add_subprogs(insns: &[Insn], bpf_capable: bool) -> Result<Vec<usize>, CfgError> {
     let len = insns.len();
-    let mut is_start = vec![false; len];
-    if let Some(first) = is_start.first_mut() {
-        *first = true;
-    }
-    let mut count = 1usize;
+    // Kept sorted: at most `BPF_MAX_SUBPROGS` entries.
+    let mut starts = vec![0usize];
     for (i, insn) in insns.iter().enumerate() {
         let is_kfunc = matches!(insn, Insn::Call(CallTarget::Kfunc { .. }));
         let callee = callee_offset(insn);
@@ -125,26 +122,18 @@ pub(crate) fn add_subprogs(insns: &[Insn], bpf_capable: bool) -> Result<Vec<usiz
         let Some(start) = in_range(target, len) else {
             return Err(CfgError::CallToInvalidDestination { insn: i, target });
         };
-        let Some(seen) = is_start.get_mut(start) else {
+        let Err(pos) = starts.binary_search(&start) else {
             continue;
         };
-        if *seen {
-            continue;
-        }
-        if count >= BPF_MAX_SUBPROGS {
+        if starts.len() >= BPF_MAX_SUBPROGS {
             return Err(CfgError::TooManySubprograms {
                 insn: i,
                 limit: BPF_MAX_SUBPROGS,
             });
         }
-        *seen = true;
-        count += 1;
+        starts.insert(pos, start);
     }
-    Ok(is_start
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &s)| s.then_some(i))
-        .collect())
+    Ok(starts)
 }
 
 /// `check_subprogs`: every jump stays in its subprogram and every
@@ -219,7 +208,6 @@ enum Explore {
 struct Dfs<'a> {
     insns: &'a [Insn],
     starts: &'a [usize],
-    subprog_of: &'a [u32],
     bpf_capable: bool,
     /// Sorted, deduplicated, non-empty tables; `None` when unknown.
     tables: Option<Vec<Vec<usize>>>,
@@ -233,11 +221,10 @@ struct Dfs<'a> {
     unknown_queue: Vec<usize>,
 }
 
-/// `check_cfg`. `subprog_of` maps each slot to its subprogram.
+/// `check_cfg`. `starts` are the subprograms' first slots.
 pub(crate) fn check_cfg(
     insns: &[Insn],
     starts: &[usize],
-    subprog_of: &[u32],
     config: &WalkConfig<'_>,
 ) -> Result<Walk, CfgError> {
     let len = insns.len();
@@ -256,15 +243,14 @@ pub(crate) fn check_cfg(
     let mut dfs = Dfs {
         insns,
         starts,
-        subprog_of,
         bpf_capable: config.bpf_capable,
         tables,
         state: vec![0; len],
         stack: Vec::new(),
         marks: vec![InsnMarks::NONE; len],
         back_edges: Vec::new(),
-        jump_tables: vec![None; starts.len()],
-        unknown_gotox: vec![false; starts.len()],
+        jump_tables: Vec::new(),
+        unknown_gotox: Vec::new(),
         unknown_queue: Vec::new(),
     };
     dfs.root(0);
@@ -477,7 +463,12 @@ impl Dfs<'_> {
 
     /// `visit_gotox_insn`: one edge per jump table entry.
     fn visit_gotox(&mut self, t: usize) -> Result<Explore, CfgError> {
-        let sp = self.subprog_of.get(t).map_or(0, |&s| s as usize);
+        let sp = self.starts.partition_point(|&s| s <= t).saturating_sub(1);
+        // Sized on the first `gotox`: most programs have none.
+        if self.jump_tables.len() < self.starts.len() {
+            self.jump_tables.resize(self.starts.len(), None);
+            self.unknown_gotox.resize(self.starts.len(), false);
+        }
         if self.tables.is_none() {
             self.mark(t, InsnMarks::PRUNE_POINT);
             if let Some(seen) = self.unknown_gotox.get_mut(sp)

@@ -111,7 +111,9 @@ mod kernel;
 mod loops;
 mod render;
 
-pub use cfg::{BackEdge, Block, Cfg, CfgConfig, Edge, EdgeKind, Loop, Subprog, Terminator};
+pub use cfg::{
+    BackEdge, Block, Cfg, CfgChecks, CfgConfig, Edge, EdgeKind, Loop, Subprog, Terminator,
+};
 pub use error::CfgError;
 pub use ids::{BlockId, InsnMarks, LoopId, SubprogId};
 

@@ -10,7 +10,7 @@
 //!   the naive definition, and its retreating edges are `check_cfg`'s
 //!   back-edges.
 
-use ebpf_cfg::{BlockId, Cfg, CfgConfig, CfgError, EdgeKind};
+use ebpf_cfg::{BlockId, Cfg, CfgChecks, CfgConfig, CfgError, EdgeKind};
 use ebpf_isa::{
     AluOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, RawInsn, Reg, Size, Width,
 };
@@ -127,6 +127,22 @@ fn configs(rng: &mut Rng, len: usize) -> Vec<CfgConfig> {
     ]
 }
 
+/// [`CfgChecks`] fails exactly where [`Cfg`] does, with the same error,
+/// and otherwise has its subprogram starts and marks.
+fn same_checks(prog: &Program, config: &CfgConfig) {
+    match (CfgChecks::new(prog, config), Cfg::build_with(prog, config)) {
+        (Ok(c), Ok(cfg)) => {
+            let starts: Vec<usize> = cfg.subprogs().iter().map(|s| s.start).collect();
+            assert_eq!(c.subprog_starts(), &starts[..]);
+            for slot in 0..=prog.len() {
+                assert_eq!(c.marks(slot), cfg.marks(slot), "slot {slot}");
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        (a, b) => panic!("CfgChecks {a:?}, Cfg {:?}", b.map(|_| ())),
+    }
+}
+
 #[test]
 fn random_slots_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -138,6 +154,7 @@ fn random_slots_never_panic() {
         };
         decoded += 1;
         for config in configs(&mut rng, prog.len()) {
+            same_checks(&prog, &config);
             if let Ok(cfg) = Cfg::build_with(&prog, &config) {
                 built += 1;
                 check(&cfg);
@@ -269,6 +286,7 @@ fn random_structured_programs() {
             configs.push(CfgConfig::privileged().with_jump_tables(tables));
         }
         for config in configs {
+            same_checks(&prog, &config);
             match Cfg::build_with(&prog, &config) {
                 Ok(cfg) => {
                     built += 1;

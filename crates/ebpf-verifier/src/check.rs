@@ -24,7 +24,7 @@
 //! other than the stack and map values, other callbacks, iterators,
 //! kfuncs, unprivileged rules.
 
-use ebpf_cfg::Cfg;
+use ebpf_cfg::CfgChecks;
 use ebpf_isa::{
     AluOp, AtomicOp, CallTarget, Imm64, Insn, JmpCond, Operand, Program, Reg, Size, Width,
 };
@@ -659,7 +659,7 @@ impl Walker<'_> {
         } else {
             ebpf_cfg::CfgConfig::privileged()
         };
-        let cfg = match Cfg::build_with(self.prog, &cfg_config) {
+        let cfg = match CfgChecks::new(self.prog, &cfg_config) {
             Ok(cfg) => cfg,
             Err(e) => {
                 if self.level & LOG_LEVEL2 != 0 {
@@ -677,7 +677,7 @@ impl Walker<'_> {
                 });
             }
         };
-        self.subprog_starts = cfg.subprogs().iter().map(|s| s.start).collect();
+        self.subprog_starts = cfg.subprog_starts().to_vec();
         self.stack_depth = vec![0; self.subprog_starts.len()];
         // Listed at level 2 only (`check_subprogs`).
         if self.level & LOG_LEVEL2 != 0 {
