@@ -11,7 +11,9 @@
 //! * `fixtures`: compile the shared benchmark programs into `benches/fixtures/`
 //!   and the loader's C fixtures into `crates/ebpf-loader/fixtures/build/`.
 //! * `bench [ARGS]`: the interpreter's ns/run and ns/insn on every fixture,
-//!   then every engine side by side (native, JIT, kernel JIT, interpreter).
+//!   then every engine side by side (native, JIT, kernel JIT, interpreter),
+//!   then the verifier against the kernel's verifier on the bench programs
+//!   and on every loader-fixture program.
 //! * `diff [--seconds N] [--seed S]`: the verifier differential against the
 //!   running kernel on generated programs for N seconds (see [`diff`]).
 //!
@@ -58,7 +60,9 @@ COMMANDS:
                                   benches/fixtures/: bytecode, inputs, expected r0
     bench [ARGS]                  run the interpreter on every fixture (ns/run,
                                   insns/run, ns/insn), then every engine (native,
-                                  our JIT, the kernel's JIT, interpreter) (ARGS: --help)
+                                  our JIT, the kernel's JIT, interpreter), then the
+                                  verifier's time against the kernel's on the bench
+                                  programs and loader fixtures (ARGS: --help)
     diff [--seconds N] [--seed S] verifier differential: generated programs from seed S
                                   (default 0) for N seconds (default 60), judged by
                                   the running kernel and our verifier, the ones we
