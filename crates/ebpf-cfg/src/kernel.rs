@@ -246,7 +246,8 @@ pub(crate) fn check_cfg(
         bpf_capable: config.bpf_capable,
         tables,
         state: vec![0; len],
-        stack: Vec::new(),
+        // The depth of the search: room for most programs' at once.
+        stack: Vec::with_capacity(len.min(256)),
         marks: vec![InsnMarks::NONE; len],
         back_edges: Vec::new(),
         jump_tables: Vec::new(),

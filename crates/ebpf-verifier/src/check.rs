@@ -331,7 +331,7 @@ pub struct Outcome {
 }
 
 /// One path's state (`struct bpf_verifier_state`).
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(PartialEq, Eq, Debug)]
 struct VerifierState {
     /// Call frames, innermost last.
     frames: Vec<FuncState>,
@@ -346,6 +346,30 @@ struct VerifierState {
     /// Callback iterations entered on this path (`callback_unroll_depth`):
     /// two iterations of a callback are not an infinite loop.
     callback_unroll_depth: u32,
+}
+
+impl VerifierState {
+    /// A copy with an empty history.
+    fn clone_without_history(&self) -> Self {
+        VerifierState {
+            frames: self.frames.clone(),
+            refs: self.refs.clone(),
+            parent: self.parent,
+            history: Vec::new(),
+            callback_unroll_depth: self.callback_unroll_depth,
+        }
+    }
+}
+
+impl Clone for VerifierState {
+    /// A copy whose history has room to grow: a cloned path goes on
+    /// walking, and an exact-size copy would be reallocated at once.
+    fn clone(&self) -> Self {
+        let mut copy = self.clone_without_history();
+        copy.history = Vec::with_capacity(self.history.len().saturating_add(32));
+        copy.history.extend_from_slice(&self.history);
+        copy
+    }
 }
 
 /// What precision backtracking needs to know of a walked instruction.
@@ -722,7 +746,7 @@ impl Walker<'_> {
                 frames: vec![entry],
                 refs: Vec::new(),
                 parent: None,
-                history: Vec::new(),
+                history: Vec::with_capacity(64),
                 callback_unroll_depth: 0,
             },
             None,
@@ -1111,7 +1135,12 @@ impl Walker<'_> {
         st: &mut VerifierState,
         callback_call: bool,
     ) -> Result<Visited, Refusal> {
-        let ids = self.at.get(pc).cloned().unwrap_or_default();
+        // Copied out: the loop below may drop ids from the list.
+        let ids: smallvec::SmallVec<[usize; 16]> = self
+            .at
+            .get(pc)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default();
         let states_cnt = ids.len() as u64;
         let force = callback_call || self.prune.get(pc).is_some_and(|p| p.1);
         // Store a state only every 2 jumps and 8 instructions, unless
@@ -1201,15 +1230,18 @@ impl Walker<'_> {
             self.prev_jmps = self.jmps_processed;
             self.prev_insns = self.stats.insns_processed;
             let idx = self.checkpoints.len();
+            // The checkpoint keeps the history walked since the last one
+            // (backtracking reads it); this path starts a new one.
+            let mut state = st.clone_without_history();
+            state.history = std::mem::replace(&mut st.history, Vec::with_capacity(32));
             self.checkpoints.push(Checkpoint {
-                state: st.clone(),
+                state,
                 branches: 1,
                 hits: 0,
                 misses: 0,
                 all_precise: false,
                 evicted: false,
             });
-            st.history.clear();
             if let Some(list) = self.at.get_mut(pc) {
                 list.push(idx);
             }

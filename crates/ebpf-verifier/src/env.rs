@@ -56,7 +56,13 @@ impl<'p> LinuxEnv<'p> {
 
 /// One more than the highest possible CPU (`nr_cpu_ids`), from the
 /// kernel's `possible` list (`0-1`, `0-3,5`), if readable.
+/// Read once per process: it does not change while the machine runs.
 fn possible_cpus() -> Option<u32> {
+    static POSSIBLE: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *POSSIBLE.get_or_init(read_possible_cpus)
+}
+
+fn read_possible_cpus() -> Option<u32> {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").ok()?;
     let highest = text
         .trim()
