@@ -287,7 +287,7 @@ struct Checked {
 
 /// The kernel's structural passes (`add_subprog_and_kfunc`,
 /// `check_subprogs`, `check_cfg`), in its order.
-fn checked(prog: &Program, config: &CfgConfig) -> Result<Checked, CfgError> {
+fn checked(prog: &Program, config: &CfgConfig, exits: bool) -> Result<Checked, CfgError> {
     let insns = prog.insns();
     let len = insns.len();
     if len == 0 {
@@ -304,7 +304,7 @@ fn checked(prog: &Program, config: &CfgConfig) -> Result<Checked, CfgError> {
         return Err(CfgError::TooLarge { len, limit });
     }
     let starts = kernel::add_subprogs(insns, config.bpf_capable)?;
-    let exit_idx = kernel::check_subprogs(insns, &starts)?;
+    let exit_idx = kernel::check_subprogs(insns, &starts, exits)?;
     let walk = kernel::check_cfg(
         insns,
         &starts,
@@ -349,7 +349,7 @@ impl CfgChecks {
     /// # Errors
     /// As [`Cfg::build_with`].
     pub fn new(prog: &Program, config: &CfgConfig) -> Result<CfgChecks, CfgError> {
-        let c = checked(prog, config)?;
+        let c = checked(prog, config, false)?;
         Ok(CfgChecks {
             subprog_starts: c.starts,
             marks: c.walk.marks,
@@ -360,6 +360,12 @@ impl CfgChecks {
     #[must_use]
     pub fn subprog_starts(&self) -> &[usize] {
         &self.subprog_starts
+    }
+
+    /// The subprograms' first slots and every slot's marks, by value.
+    #[must_use]
+    pub fn into_parts(self) -> (Vec<usize>, Vec<InsnMarks>) {
+        (self.subprog_starts, self.marks)
     }
 
     /// The marks `check_cfg` left on `slot` (none outside the program).
@@ -396,7 +402,7 @@ impl Cfg {
             starts,
             exit_idx,
             walk,
-        } = checked(prog, config)?;
+        } = checked(prog, config, true)?;
         let mut subprog_of = vec![0u32; len];
         for (sp, &start) in starts.iter().enumerate() {
             let end = starts.get(sp + 1).copied().unwrap_or(len);

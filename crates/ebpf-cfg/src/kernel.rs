@@ -138,19 +138,25 @@ pub(crate) fn add_subprogs(insns: &[Insn], bpf_capable: bool) -> Result<Vec<usiz
 
 /// `check_subprogs`: every jump stays in its subprogram and every
 /// subprogram ends with `exit`, `goto` or `gotol`. Returns each
-/// subprogram's `exit_idx` (its last `exit`, if any).
+/// subprogram's `exit_idx` (its last `exit`, if any) when `exits`, else
+/// nothing.
 pub(crate) fn check_subprogs(
     insns: &[Insn],
     starts: &[usize],
+    exits: bool,
 ) -> Result<Vec<Option<usize>>, CfgError> {
     let len = insns.len();
     let bound = |sp: usize| starts.get(sp).copied().unwrap_or(len);
-    let mut exit_idx = vec![None; starts.len()];
+    let mut exit_idx = if exits {
+        vec![None; starts.len()]
+    } else {
+        Vec::new()
+    };
     let mut cur = 0usize;
     let mut start = bound(0);
     let mut end = bound(1);
     for (i, insn) in insns.iter().enumerate() {
-        if *insn == Insn::Exit {
+        if matches!(insn, Insn::Exit) {
             if let Some(e) = exit_idx.get_mut(cur) {
                 *e = Some(i);
             }

@@ -469,7 +469,7 @@ struct Walker<'a> {
     stats: Stats,
     log: String,
     /// Prune points (`INSN_F_PRUNE_POINT`) and forced checkpoints, by slot.
-    prune: Vec<(bool, bool)>,
+    prune: Vec<ebpf_cfg::InsnMarks>,
     /// Stored states.
     checkpoints: Vec<Checkpoint>,
     /// Checkpoints by slot.
@@ -701,7 +701,9 @@ impl Walker<'_> {
                 });
             }
         };
-        self.subprog_starts = cfg.subprog_starts().to_vec();
+        let (starts, marks) = cfg.into_parts();
+        self.subprog_starts = starts;
+        self.prune = marks;
         self.stack_depth = vec![0; self.subprog_starts.len()];
         // Listed at level 2 only (`check_subprogs`).
         if self.level & LOG_LEVEL2 != 0 {
@@ -724,12 +726,7 @@ impl Walker<'_> {
                 ));
             }
         }
-        self.prune = (0..self.prog.len())
-            .map(|i| {
-                let m = cfg.marks(i);
-                (m.is_prune_point(), m.is_force_checkpoint())
-            })
-            .collect();
+
         self.at = vec![Vec::new(); self.prog.len()];
         let mut entry = FuncState::new(0, 0, None);
         entry.regs[1] = RegState::pointer(RegType::Ctx);
@@ -746,7 +743,7 @@ impl Walker<'_> {
                 frames: vec![entry],
                 refs: Vec::new(),
                 parent: None,
-                history: Vec::with_capacity(64),
+                history: Vec::with_capacity(16),
                 callback_unroll_depth: 0,
             },
             None,
@@ -1142,7 +1139,7 @@ impl Walker<'_> {
             .map(|l| l.iter().copied().collect())
             .unwrap_or_default();
         let states_cnt = ids.len() as u64;
-        let force = callback_call || self.prune.get(pc).is_some_and(|p| p.1);
+        let force = callback_call || self.prune.get(pc).is_some_and(|m| m.is_force_checkpoint());
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
         let mut add = force
@@ -1369,7 +1366,7 @@ impl Walker<'_> {
             // As in the kernel, the instruction is counted before the
             // state is compared.
             let at_callback_call = self.prog.insns().get(pc).is_some_and(calls_callback);
-            if at_callback_call || self.prune.get(pc).is_some_and(|p| p.0) {
+            if at_callback_call || self.prune.get(pc).is_some_and(|m| m.is_prune_point()) {
                 match self.is_state_visited(pc, &mut st, at_callback_call)? {
                     Visited::Prune => {
                         if logging {
@@ -3553,6 +3550,10 @@ impl Walker<'_> {
 
     fn check_max_stack_depth(&self) -> Result<(), Refusal> {
         let n = self.subprog_starts.len();
+        // One function: its own stack, bounded when it was used.
+        if n <= 1 {
+            return Ok(());
+        }
         let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (pc, insn) in self.prog.iter() {
             // Callbacks run on top of the frame that passes them.

@@ -170,23 +170,21 @@ impl ProgramEnv for LinuxEnv<'_> {
             }
         };
         let name = p.name.strip_prefix("bpf_").unwrap_or(p.name);
-        let args: Option<Vec<check::ArgType>> = p
-            .args
-            .iter()
-            .zip(p.arg_size)
-            .map(|(a, size)| arg(*a, size))
-            .collect();
-        match (args, ret(p.ret)) {
-            (Some(a), Some(r)) => {
-                let mut args = [check::ArgType::None; 5];
-                args.copy_from_slice(&a);
-                HelperLookup::Proto(check::HelperProto {
-                    name,
-                    ret: r,
-                    args,
-                    changes_pkt_data: p.changes_pkt_data,
-                })
+        let mut args = [check::ArgType::None; 5];
+        let mut modelled = true;
+        for ((slot, a), size) in args.iter_mut().zip(&p.args).zip(p.arg_size) {
+            match arg(*a, size) {
+                Some(t) => *slot = t,
+                None => modelled = false,
             }
+        }
+        match (modelled, ret(p.ret)) {
+            (true, Some(r)) => HelperLookup::Proto(check::HelperProto {
+                name,
+                ret: r,
+                args,
+                changes_pkt_data: p.changes_pkt_data,
+            }),
             _ => HelperLookup::Refused {
                 errno: "EINVAL",
                 message: format!("{}#{id}: argument or return types not modelled yet", p.name),
