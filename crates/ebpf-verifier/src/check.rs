@@ -346,6 +346,8 @@ struct VerifierState {
     /// Callback iterations entered on this path (`callback_unroll_depth`):
     /// two iterations of a callback are not an infinite loop.
     callback_unroll_depth: u32,
+    /// `may_goto` fall-throughs taken on this path (`may_goto_depth`).
+    may_goto_depth: u32,
 }
 
 impl VerifierState {
@@ -357,6 +359,7 @@ impl VerifierState {
             parent: self.parent,
             history: Vec::new(),
             callback_unroll_depth: self.callback_unroll_depth,
+            may_goto_depth: self.may_goto_depth,
         }
     }
 }
@@ -388,6 +391,20 @@ enum Hist {
 /// starts, its state, the jump it branched from, and the log's length when
 /// it was queued (where a level-1 log is cut back to when it is popped).
 type Pending = (usize, VerifierState, Option<usize>, usize);
+
+/// A loop being walked in one call chain (`struct bpf_scc_visit`).
+#[derive(Debug)]
+struct SccVisit {
+    /// The call sites leading to the loop, outermost first.
+    callsites: Vec<usize>,
+    /// The loop (see [`crate::liveness::loop_sccs`]).
+    scc: u32,
+    /// The checkpoint that entered it (`entry_state`): when its last path
+    /// ends, the loop is left.
+    entry: usize,
+    /// States kept for its back-edges.
+    backedges: u64,
+}
 
 /// A state stored at a prune point (`struct bpf_verifier_state_list`).
 #[derive(Clone, Debug)]
@@ -481,8 +498,16 @@ struct Walker<'a> {
     prev_insns: u64,
     /// `log_level` bits (see [`VerifierConfig::log_level`]).
     level: u32,
-    /// Stored states not freed yet (`peak_states` is its maximum).
+    /// Stored states not freed yet (`peak_states` is its maximum, with
+    /// the back-edge states).
     live_states: u64,
+    /// Each slot's loop (`compute_scc`; 0: on no cycle).
+    scc: Vec<u32>,
+    /// The loops being walked (`struct bpf_scc_visit`).
+    scc_visits: Vec<SccVisit>,
+    /// States kept for the back-edges of the loops being walked
+    /// (`num_backedges`).
+    backedges: u64,
     /// The helper memory argument being checked is read and written, not
     /// filled: its stack slots are clobbered without showing in the log.
     quiet_clobber: bool,
@@ -608,6 +633,9 @@ pub fn verify_with(
         prev_insns: 0,
         level: config.log_level,
         live_states: 0,
+        scc: Vec::new(),
+        scc_visits: Vec::new(),
+        backedges: 0,
         quiet_clobber: false,
         func_info: config.func_info,
         map_data: &config.map_data,
@@ -715,13 +743,19 @@ impl Walker<'_> {
         let env = self.env;
         let helper_args = |id: i32| env.helper_arg_mask(id);
         self.live = crate::liveness::live_regs_before(self.prog, &helper_args);
+        self.scc = crate::liveness::loop_sccs(self.prog);
         if self.level & LOG_LEVEL2 != 0 {
             self.log.push_str("Live regs before insn:\n");
             for (pc, insn) in self.prog.iter() {
                 let mask = self.live.get(pc).copied().unwrap_or(0);
                 let text = log_insn_text(insn);
+                // The loop the slot is on, if any.
+                let scc = match self.scc.get(pc).copied().unwrap_or(0) {
+                    0 => "   ".to_owned(),
+                    n => format!("{n:>3}"),
+                };
                 self.log.push_str(&format!(
-                    "    {pc:>3}: {} {text}\n",
+                    "{scc} {pc:>3}: {} {text}\n",
                     crate::liveness::mask_text(mask)
                 ));
             }
@@ -745,6 +779,7 @@ impl Walker<'_> {
                 parent: None,
                 history: Vec::with_capacity(16),
                 callback_unroll_depth: 0,
+                may_goto_depth: 0,
             },
             None,
             0,
@@ -977,6 +1012,98 @@ impl Walker<'_> {
         pending.push((to, state, Some(from), self.log.len()));
     }
 
+    /// `update_peak_states`: stored states, freed or not, and back-edge
+    /// states.
+    fn update_peak_states(&mut self) {
+        let cur = self.live_states.saturating_add(self.backedges);
+        self.stats.peak_states = self.stats.peak_states.max(cur);
+    }
+
+    /// The loop `st` at `pc` is in, with the call sites leading to it
+    /// (`compute_scc_callchain`): the outermost frame whose current slot
+    /// (its call, for a caller) is on a loop decides.
+    fn scc_callchain(&self, pc: usize, st: &VerifierState) -> Option<(Vec<usize>, u32)> {
+        let mut callsites = Vec::new();
+        let last = st.frames.len().checked_sub(1)?;
+        for i in 0..=last {
+            let at = if i == last {
+                pc
+            } else {
+                st.frames.get(i.saturating_add(1))?.callsite?
+            };
+            match self.scc.get(at).copied().unwrap_or(0) {
+                0 if i < last => callsites.push(at),
+                0 => return None,
+                scc => return Some((callsites, scc)),
+            }
+        }
+        None
+    }
+
+    /// A loop being walked gets its first state (`maybe_enter_scc`).
+    fn maybe_enter_scc(&mut self, pc: usize, st: &VerifierState, idx: usize) {
+        let Some((callsites, scc)) = self.scc_callchain(pc, st) else {
+            return;
+        };
+        if self
+            .scc_visits
+            .iter()
+            .any(|v| v.scc == scc && v.callsites == callsites)
+        {
+            return;
+        }
+        self.scc_log_line("enter", &callsites, scc);
+        self.scc_visits.push(SccVisit {
+            callsites,
+            scc,
+            entry: idx,
+            backedges: 0,
+        });
+    }
+
+    /// Checkpoint `idx` has no path left: if it entered a loop, the loop
+    /// is left and its back-edge states freed (`maybe_exit_scc`).
+    fn maybe_exit_scc(&mut self, idx: usize) {
+        let Some(i) = self.scc_visits.iter().position(|v| v.entry == idx) else {
+            return;
+        };
+        let v = self.scc_visits.swap_remove(i);
+        self.backedges = self.backedges.saturating_sub(v.backedges);
+        self.scc_log_line("exit", &v.callsites, v.scc);
+    }
+
+    /// A path converged on a loop state still being walked
+    /// (`add_scc_backedge`).
+    fn add_scc_backedge(&mut self, pc: usize, st: &VerifierState) {
+        let Some((callsites, scc)) = self.scc_callchain(pc, st) else {
+            return;
+        };
+        if let Some(v) = self
+            .scc_visits
+            .iter_mut()
+            .find(|v| v.scc == scc && v.callsites == callsites)
+        {
+            v.backedges = v.backedges.saturating_add(1);
+            self.backedges = self.backedges.saturating_add(1);
+            self.update_peak_states();
+            self.scc_log_line("backedge", &callsites, scc);
+        }
+    }
+
+    /// `SCC enter (5,1)` at level 2: the loop, after the call sites that
+    /// lead to it (`format_callchain`). The next state delta is not
+    /// appended to the instruction before it.
+    fn scc_log_line(&mut self, what: &str, callsites: &[usize], scc: u32) {
+        if self.level & LOG_LEVEL2 != 0 {
+            let mut chain = String::new();
+            for c in callsites {
+                chain.push_str(&format!("{c},"));
+            }
+            self.log.push_str(&format!("SCC {what} ({chain}{scc})\n"));
+            self.prev_log_pos = 0;
+        }
+    }
+
     /// A path ended (`exit` of the main program, or pruned):
     /// `update_branch_counts` up the checkpoint chain.
     fn path_done(&mut self, mut parent: Option<usize>) {
@@ -992,6 +1119,7 @@ impl Walker<'_> {
                 self.live_states = self.live_states.saturating_sub(1);
             }
             parent = c.state.parent;
+            self.maybe_exit_scc(p);
         }
     }
 
@@ -1139,6 +1267,7 @@ impl Walker<'_> {
             .map(|l| l.iter().copied().collect())
             .unwrap_or_default();
         let states_cnt = ids.len() as u64;
+        let at_may_goto = matches!(self.prog.insns().get(pc), Some(Insn::MayGoto { .. }));
         let force = callback_call || self.prune.get(pc).is_some_and(|m| m.is_force_checkpoint());
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
@@ -1151,16 +1280,29 @@ impl Walker<'_> {
             };
             // A finished state covers this one; at a callback call, so
             // does the one stored before this iteration.
+            // At a `may_goto`, a state of an earlier iteration (another
+            // depth) that covers this one ends the loop: the iterations
+            // have converged.
+            let may_goto_hit = at_may_goto
+                && c.branches > 0
+                && c.state.may_goto_depth != st.may_goto_depth
+                && states_equal(&c.state, st, true, &self.live, pc);
             let covers = if c.branches == 0 {
                 states_equal(&c.state, st, false, &self.live, pc)
             } else {
-                callback_call && states_equal(&c.state, st, true, &self.live, pc)
+                may_goto_hit || callback_call && states_equal(&c.state, st, true, &self.live, pc)
             };
-            if c.branches == 0 || callback_call {
+            let old_branches = c.branches;
+            if c.branches == 0 || callback_call || may_goto_hit {
                 if covers {
+                    // A loop converged on a state still being walked: the
+                    // loop keeps a copy of this one (`add_scc_backedge`).
                     // What the old state's safety rested on, this path now
                     // rests on too (`propagate_precision`).
                     let (regs, slots, single) = precise_marks(&c.state);
+                    if old_branches > 0 {
+                        self.add_scc_backedge(pc, st);
+                    }
                     if let Some(c) = self.checkpoints.get_mut(id) {
                         c.hits = c.hits.saturating_add(1);
                     }
@@ -1173,6 +1315,7 @@ impl Walker<'_> {
                 }
             } else if self.is_ancestor(id, st.parent)
                 && c.state.callback_unroll_depth == st.callback_unroll_depth
+                && c.state.may_goto_depth == st.may_goto_depth
                 && states_maybe_looping(&c.state, st)
                 && states_equal(&c.state, st, true, &self.live, pc)
             {
@@ -1245,7 +1388,8 @@ impl Walker<'_> {
             st.parent = Some(idx);
             self.stats.total_states = self.stats.total_states.saturating_add(1);
             self.live_states = self.live_states.saturating_add(1);
-            self.stats.peak_states = self.stats.peak_states.max(self.live_states);
+            self.update_peak_states();
+            self.maybe_enter_scc(pc, st, idx);
         }
         Ok(Visited::Continue)
     }
@@ -1726,6 +1870,7 @@ impl Walker<'_> {
                 }
             }
             Insn::Ja { off } => return Ok(Next::Jump(target(pc, i32::from(off)))),
+            Insn::MayGoto { off } => return Ok(self.may_goto(pc, st, off, pending)),
             Insn::Gotol { imm } => return Ok(Next::Jump(target(pc, imm))),
             Insn::Jump {
                 cond,
@@ -3548,6 +3693,36 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// `may_goto pc+off`: this path takes the jump (the loop's way out);
+    /// the fall-through is queued one `may_goto` deeper, its imprecise
+    /// scalars that changed since the previous iteration's state at this
+    /// instruction widened to unknown (`widen_imprecise_scalars`), so that
+    /// the iterations converge.
+    fn may_goto(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        off: i16,
+        pending: &mut Vec<Pending>,
+    ) -> Next {
+        let mut other = st.clone();
+        other.may_goto_depth = other.may_goto_depth.saturating_add(1);
+        // The latest state stored here by an earlier iteration of this
+        // path (`find_prev_entry`): an ancestor of the one just stored.
+        let prev = self.at.get(pc).and_then(|ids| {
+            ids.iter().rev().copied().find(|&id| {
+                Some(id) != st.parent
+                    && self.checkpoints.get(id).is_some_and(|c| c.branches > 0)
+                    && self.is_ancestor(id, st.parent)
+            })
+        });
+        if let Some(prev) = prev.and_then(|id| self.checkpoints.get(id)) {
+            widen_imprecise_scalars(&prev.state, &mut other, self.unpriv);
+        }
+        self.fork(pending, pc.saturating_add(1), other, pc);
+        Next::Jump(target(pc, i32::from(off)))
+    }
+
     fn check_max_stack_depth(&self) -> Result<(), Refusal> {
         let n = self.subprog_starts.len();
         // One function: its own stack, bounded when it was used.
@@ -3630,6 +3805,60 @@ enum Visited {
 /// by slot, with ids mapped consistently). All scalars count as precise
 /// (there is no precision tracking yet), which is sound and prunes less
 /// than the kernel.
+/// `widen_imprecise_scalars`: every scalar of `cur` (registers and spilled
+/// registers, every frame) that is not precise in either state and is not
+/// exactly `old`'s becomes unknown.
+fn widen_imprecise_scalars(old: &VerifierState, cur: &mut VerifierState, unpriv: bool) {
+    let mut ids: Vec<(u32, u32)> = Vec::new();
+    let mut widen = |rold: &RegState, rcur: &mut RegState| {
+        if rold.ty != RegType::Scalar || rcur.ty != RegType::Scalar {
+            return;
+        }
+        if rold.precise || rcur.precise || regs_exact(rold, rcur, &mut ids) {
+            return;
+        }
+        *rcur = RegState::unknown_scalar();
+        // `__mark_reg_unknown`: precise without CAP_BPF.
+        rcur.precise = unpriv;
+    };
+    for (fold, fcur) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (rold, rcur) in fold.regs.iter().zip(fcur.regs.iter_mut()) {
+            widen(rold, rcur);
+        }
+        for (sold, scur) in fold.stack.iter().zip(fcur.stack.iter_mut()) {
+            if sold.has_spill() && scur.has_spill() {
+                widen(&sold.spilled, &mut scur.spilled);
+            }
+        }
+    }
+}
+
+/// `regs_exact`: the same register, ids mapped consistently (`old` to
+/// `cur`, recorded in `ids`).
+fn regs_exact(old: &RegState, cur: &RegState, ids: &mut Vec<(u32, u32)>) -> bool {
+    let mut map = |a: u32, b: u32| {
+        if a == 0 || b == 0 {
+            return a == b;
+        }
+        match ids.iter().find(|(x, y)| *x == a || *y == b) {
+            Some(&(x, y)) => x == a && y == b,
+            None => {
+                ids.push((a, b));
+                true
+            }
+        }
+    };
+    let (mut a, mut b) = (*old, *cur);
+    let same_ids = map(a.id, b.id) && map(a.ref_obj_id, b.ref_obj_id);
+    a.id = 0;
+    b.id = 0;
+    a.ref_obj_id = 0;
+    b.ref_obj_id = 0;
+    a.precise = false;
+    b.precise = false;
+    same_ids && a == b
+}
+
 /// Every register of the innermost frame is the same, live or not
 /// (`states_maybe_looping`): the cheap first test for an infinite loop.
 fn states_maybe_looping(old: &VerifierState, cur: &VerifierState) -> bool {

@@ -95,6 +95,84 @@ fn successors(prog: &Program, pc: usize, insn: &Insn) -> [Option<usize>; 2] {
     }
 }
 
+/// The loops of the program (`compute_scc`): for each slot, the number
+/// (from 1) of the strongly connected component of the control flow it is
+/// a loop of, or 0 when it is on no cycle. Edges stay within a function
+/// (a call continues at the next slot), as in the kernel.
+pub(crate) fn loop_sccs(prog: &Program) -> Vec<u32> {
+    let len = prog.len();
+    let insns = prog.insns();
+    let succ = |v: usize| {
+        insns
+            .get(v)
+            .map_or([None, None], |i| successors(prog, v, i))
+    };
+    // Tarjan's algorithm, iterative: `index[v]` 0 = unvisited.
+    let mut index = vec![0u32; len];
+    let mut low = vec![0u32; len];
+    let mut on_stack = vec![false; len];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut scc = vec![0u32; len];
+    let (mut next_index, mut next_scc) = (1u32, 1u32);
+    // (node, which successor to look at next)
+    let mut work: Vec<(usize, usize)> = Vec::new();
+    for root in 0..len {
+        if index[root] != 0 {
+            continue;
+        }
+        work.push((root, 0));
+        while let Some(&(v, k)) = work.last() {
+            if k == 0 && index[v] == 0 {
+                index[v] = next_index;
+                low[v] = next_index;
+                next_index = next_index.saturating_add(1);
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if k < 2 {
+                if let Some(top) = work.last_mut() {
+                    top.1 = k.saturating_add(1);
+                }
+                if let Some(w) = succ(v)[k] {
+                    if index[w] == 0 {
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
+                    }
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut members = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    members.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                // A helper that calls back is a loop of its own.
+                let self_loop = succ(v).contains(&Some(v))
+                    || matches!(
+                        insns.get(v),
+                        Some(Insn::Call(CallTarget::Helper(id))) if matches!(id, 164 | 180 | 181 | 209)
+                    );
+                if members.len() > 1 || self_loop {
+                    for w in members {
+                        scc[w] = next_scc;
+                    }
+                    next_scc = next_scc.saturating_add(1);
+                }
+            }
+        }
+    }
+    scc
+}
+
 /// The registers live before each slot (bit `i`: `r<i>`; 0 for the second
 /// slot of an `ld_imm64`).
 pub(crate) fn live_regs_before(prog: &Program, helper_args: &dyn Fn(i32) -> u16) -> Vec<u16> {
@@ -140,4 +218,35 @@ pub(crate) fn mask_text(live: u16) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loop_sccs;
+    use ebpf_isa::asm::assemble;
+
+    #[test]
+    fn loops_are_numbered_and_straight_code_is_not() {
+        // Nested loops are one component; a callback-calling helper is a
+        // loop of its own. Numbers follow the order components close in
+        // (depth-first, fall-through first): the call's before the loop's.
+        let prog = assemble(
+            "r0 = 0
+             r1 = 0
+             r1 += 1
+             r0 += 1
+             if r0 < 3 goto pc-2
+             if r1 < 3 goto pc-4
+             r1 = 1
+             r2 = 0
+             r3 = 0
+             r4 = 0
+             call 181
+             exit",
+        )
+        .expect("assembles");
+        assert_eq!(loop_sccs(&prog), [0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 1, 0]);
+        let straight = assemble("r0 = 0\nif r1 > 2 goto pc+1\nr0 = 1\nexit").expect("assembles");
+        assert_eq!(loop_sccs(&straight), [0, 0, 0, 0]);
+    }
 }
