@@ -51,7 +51,7 @@ const PROGRAMS: u64 = 800;
 const AGREEMENT_FLOOR_PER_MILLE: u64 = 995;
 /// Processed-instruction counts within 10% of the kernel's on at least
 /// this many per hundred programs both accept (issue 8's scale goal).
-const WITHIN_10_PERCENT_FLOOR: u64 = 90;
+const WITHIN_10_PERCENT_FLOOR: u64 = 97;
 
 /// Bytes of the packet the interpreter runs accepted programs on.
 const PACKET_LEN: usize = 64;

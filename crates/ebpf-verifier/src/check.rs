@@ -508,6 +508,18 @@ struct Walker<'a> {
     live_states: u64,
     /// Each slot's loop (`compute_scc`; 0: on no cycle).
     scc: Vec<u32>,
+    /// Stack liveness of the outermost frame (`liveness.c`), gathered
+    /// while walking: per slot, the stack slots (bit `i`: `fp-8*(i+1)`)
+    /// it may read, directly or through a call it makes (`may_read`).
+    stack_may_read: Vec<u64>,
+    /// Per slot, the stack slots it wrote whole on every walk so far
+    /// (`must_write`; `None`: not walked yet).
+    stack_must_write: Vec<Option<u64>>,
+    /// Per slot, the stack slots it or a later instruction may read
+    /// (`live_before`), from the two above; stale when `stack_dirty`.
+    stack_live: Vec<u64>,
+    /// The marks changed since `stack_live` was computed.
+    stack_dirty: bool,
     /// The loops being walked (`struct bpf_scc_visit`).
     scc_visits: Vec<SccVisit>,
     /// States kept for the back-edges of the loops being walked
@@ -639,6 +651,10 @@ pub fn verify_with(
         level: config.log_level,
         live_states: 0,
         scc: Vec::new(),
+        stack_may_read: Vec::new(),
+        stack_must_write: Vec::new(),
+        stack_live: Vec::new(),
+        stack_dirty: false,
         scc_visits: Vec::new(),
         backedges: 0,
         quiet_clobber: false,
@@ -767,6 +783,8 @@ impl Walker<'_> {
         let helper_args = |id: i32| env.helper_arg_mask(id);
         self.live = crate::liveness::live_regs_before(self.prog, &helper_args);
         self.scc = crate::liveness::loop_sccs(self.prog);
+        self.stack_may_read = vec![0; self.prog.len()];
+        self.stack_must_write = vec![None; self.prog.len()];
         if self.level & LOG_LEVEL2 != 0 {
             self.log.push_str("Live regs before insn:\n");
             for (pc, insn) in self.prog.iter() {
@@ -1047,6 +1065,94 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// Record that the instruction at `pc` of `st` reads (`write` false) or
+    /// writes whole (`write` true) the stack bytes `[lo, hi)` of frame
+    /// `frame`. Only the outermost frame's are kept: a read by a callee
+    /// counts at the call that leads to it (`bpf_mark_stack_read`).
+    fn mark_stack(
+        &mut self,
+        pc: usize,
+        st: &VerifierState,
+        frame: usize,
+        lo: i64,
+        hi: i64,
+        write: bool,
+    ) {
+        if frame != 0 {
+            return;
+        }
+        let at = match st.frames.get(1).and_then(|f| f.callsite) {
+            Some(call) => call,
+            None => pc,
+        };
+        let lo = lo.clamp(STACK_BOTTOM, 0);
+        let hi = hi.clamp(STACK_BOTTOM, 0);
+        let mut mask = 0u64;
+        let mut a = lo;
+        while a < hi {
+            let (spi, j) = slot_of(a as i32);
+            // Whole slots for a write; any byte for a read.
+            let whole = j == REG_SIZE - 1 && a.saturating_add(REG_SIZE as i64) <= hi;
+            if (!write || whole) && spi < 64 {
+                mask |= 1u64 << spi;
+            }
+            a = a.saturating_add(1);
+        }
+        if write {
+            // A write only counts for the callee's own instruction.
+            let mask = if at == pc { mask } else { 0 };
+            if let Some(w) = self.stack_must_write.get_mut(at) {
+                let next = match *w {
+                    Some(old) => old & mask,
+                    None => mask,
+                };
+                if *w != Some(next) {
+                    *w = Some(next);
+                    self.stack_dirty = true;
+                }
+            }
+        } else if let Some(r) = self.stack_may_read.get_mut(at)
+            && *r | mask != *r
+        {
+            *r |= mask;
+            self.stack_dirty = true;
+        }
+    }
+
+    /// The outermost frame's stack slots live before `pc`
+    /// (`bpf_stack_slot_alive`), recomputed when the marks changed: the
+    /// textbook backward data flow, `live_before = may_read | (live_after
+    /// & !must_write)`, within each function.
+    fn stack_live_at(&mut self, pc: usize) -> u64 {
+        if self.stack_dirty || self.stack_live.len() != self.prog.len() {
+            let insns = self.prog.insns();
+            let mut live = vec![0u64; insns.len()];
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for i in (0..insns.len()).rev() {
+                    let Some(insn) = insns.get(i) else { continue };
+                    let after = crate::liveness::successors_of(self.prog, i, insn)
+                        .into_iter()
+                        .flatten()
+                        .fold(0u64, |m, s| m | live.get(s).copied().unwrap_or(0));
+                    let write = self.stack_must_write.get(i).copied().flatten().unwrap_or(0);
+                    let read = self.stack_may_read.get(i).copied().unwrap_or(0);
+                    let before = read | (after & !write);
+                    if let Some(l) = live.get_mut(i)
+                        && *l != before
+                    {
+                        *l = before;
+                        changed = true;
+                    }
+                }
+            }
+            self.stack_live = live;
+            self.stack_dirty = false;
+        }
+        self.stack_live.get(pc).copied().unwrap_or(u64::MAX)
+    }
+
     /// `update_peak_states`: stored states, freed or not, and back-edge
     /// states.
     fn update_peak_states(&mut self) {
@@ -1303,6 +1409,13 @@ impl Walker<'_> {
             .unwrap_or_default();
         let states_cnt = ids.len() as u64;
         let at_may_goto = matches!(self.prog.insns().get(pc), Some(Insn::MayGoto { .. }));
+        // The outermost frame's stack slots a finished state's paths may
+        // still read from here: the others are not compared.
+        let stack_live = if ids.is_empty() {
+            None
+        } else {
+            Some(self.stack_live_at(pc))
+        };
         let force = callback_call || self.prune.get(pc).is_some_and(|m| m.is_force_checkpoint());
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
@@ -1323,7 +1436,7 @@ impl Walker<'_> {
                 && c.state.may_goto_depth != st.may_goto_depth
                 && states_equal(&c.state, st, true, &self.live, pc);
             let covers = if c.branches == 0 {
-                states_equal(&c.state, st, false, &self.live, pc)
+                states_equal_live(&c.state, st, &self.live, pc, stack_live)
             } else {
                 may_goto_hit || callback_call && states_equal(&c.state, st, true, &self.live, pc)
             };
@@ -2493,6 +2606,9 @@ impl Walker<'_> {
                     ),
                 ));
             }
+            if !write {
+                self.mark_stack(pc, st, base.frameno as usize, lo, hi, false);
+            }
             if write {
                 // In range: `lo >= -512` and `hi <= 0` were checked.
                 for a in lo..hi {
@@ -2526,6 +2642,7 @@ impl Walker<'_> {
         }
         let end = fixed.wrapping_add(n);
         let frame_idx = base.frameno as usize;
+        self.mark_stack(pc, st, frame_idx, i64::from(fixed), i64::from(end), write);
         let depth = fixed.unsigned_abs();
         let sub = st.frames.get(frame_idx).map_or(0, |f| f.subprog);
         if let Some(d) = self.stack_depth.get_mut(sub) {
@@ -3379,6 +3496,11 @@ impl Walker<'_> {
                     }
                 }
                 let frame_idx = r.frameno as usize;
+                // What the helper reads (a buffer it fills is not counted
+                // as written: conservative).
+                if !write || self.quiet_clobber {
+                    self.mark_stack(pc, st, frame_idx, i64::from(lo), i64::from(hi), false);
+                }
                 let sub = st.frames.get(frame_idx).map_or(0, |f| f.subprog);
                 if let Some(d) = self.stack_depth.get_mut(sub) {
                     *d = (*d).max(lo.unsigned_abs());
@@ -3917,12 +4039,43 @@ fn states_maybe_looping(old: &VerifierState, cur: &VerifierState) -> bool {
 
 /// `live[pc]`: the registers read later from `pc` on; only those are
 /// compared (for a caller's frame, those live at its call).
+/// [`states_equal`] against a finished state (`NOT_EXACT`), where the
+/// outermost frame's stack slots outside `stack_live` are dead: no path
+/// from here reads them (`clean_live_states`). Only for a single frame.
+fn states_equal_live(
+    old: &VerifierState,
+    cur: &VerifierState,
+    live: &[u16],
+    pc: usize,
+    stack_live: Option<u64>,
+) -> bool {
+    match stack_live {
+        Some(mask) if old.frames.len() == 1 && cur.frames.len() == 1 => {
+            states_equal_masked(old, cur, false, live, pc, mask)
+        }
+        _ => states_equal(old, cur, false, live, pc),
+    }
+}
+
 fn states_equal(
     old: &VerifierState,
     cur: &VerifierState,
     exact: bool,
     live: &[u16],
     pc: usize,
+) -> bool {
+    states_equal_masked(old, cur, exact, live, pc, u64::MAX)
+}
+
+/// `states_equal`, comparing only the stack slots of the outermost frame
+/// in `stack_mask` (bit `i`: `fp-8*(i+1)`).
+fn states_equal_masked(
+    old: &VerifierState,
+    cur: &VerifierState,
+    exact: bool,
+    live: &[u16],
+    pc: usize,
+    stack_mask: u64,
 ) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
@@ -3955,7 +4108,8 @@ fn states_equal(
                 return false;
             }
         }
-        if !stacksafe(fo, fc, &mut ids, exact) {
+        let slots = if i == 0 { stack_mask } else { u64::MAX };
+        if !stacksafe(fo, fc, &mut ids, exact, slots) {
             return false;
         }
     }
@@ -4028,8 +4182,18 @@ fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>, exact: bool) -
 }
 
 /// `stacksafe`.
-fn stacksafe(o: &FuncState, c: &FuncState, ids: &mut Vec<(u32, u32)>, exact: bool) -> bool {
+fn stacksafe(
+    o: &FuncState,
+    c: &FuncState,
+    ids: &mut Vec<(u32, u32)>,
+    exact: bool,
+    slots: u64,
+) -> bool {
     for (i, so) in o.stack.iter().enumerate() {
+        // A dead slot: nothing reads it again.
+        if i < 64 && slots & (1u64 << i) == 0 {
+            continue;
+        }
         let sc = c.stack.get(i).copied().unwrap_or_default();
         for j in 0..REG_SIZE {
             let (to, tc) = (so.types[j], sc.types[j]);

@@ -81,6 +81,12 @@ fn rel(pc: usize, off: i64, len: usize) -> Option<usize> {
     usize::try_from(t).ok().filter(|t| *t < len)
 }
 
+/// Successors of `pc` within its function (a call continues at the next
+/// slot).
+pub(crate) fn successors_of(prog: &Program, pc: usize, insn: &Insn) -> [Option<usize>; 2] {
+    successors(prog, pc, insn)
+}
+
 /// Successors of `pc` within its function.
 fn successors(prog: &Program, pc: usize, insn: &Insn) -> [Option<usize>; 2] {
     let len = prog.len();
