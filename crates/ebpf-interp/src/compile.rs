@@ -405,21 +405,53 @@ pub(crate) fn fast_ops(ops: &[Op], infos: &[ProgInfo], fuse: bool) -> Vec<Op> {
     for info in infos.iter().filter(|_| fuse) {
         let start = info.base as usize;
         let end = start + info.len as usize;
-        for i in start..end.saturating_sub(1) {
+        // Backwards, so that `cost[j]` (the dispatches of the straight-line
+        // run from slot `j` to the end, superinstructions chosen so far) is
+        // known for every `j > i`: a slot keeps its superinstruction only
+        // if that is no worse than running its op alone (a pair can hide a
+        // better pair or triple starting at its second slot).
+        let mut cost = vec![0usize; info.len as usize + 3];
+        for i in (start..end).rev() {
+            let at = |cost: &[usize], j: usize| cost[(j - start).min(info.len as usize)];
+            let alone = 1 + at(&cost, i + plain_span(ops[i].code));
+            cost[i - start] = alone;
+            if i + 1 >= end {
+                continue;
+            }
             let third = ops.get(i + 2).filter(|_| i + 2 < end).copied();
             if let Some(op) = fused(ops[i], ops[i + 1], third) {
-                fast[i] = op;
+                let with = 1 + at(&cost, i + fused_span(op.code));
+                if with <= alone {
+                    fast[i] = op;
+                    cost[i - start] = with;
+                }
             }
         }
     }
     // The fast loop leaves these to the slow tier; their codes are reused
     // for superinstructions there, so they bail on the sentinel instead.
+    // `ld_imm64` tails are never dispatched (their `imm`, the upper half,
+    // is all the fast loop reads of them): their code is reused too.
     for (f, o) in fast.iter_mut().zip(ops) {
-        if SLOW_ONLY.contains(&o.code) {
+        if SLOW_ONLY.contains(&o.code) || o.code == TAIL {
             f.code = SENTINEL;
         }
     }
     fast
+}
+
+/// Slots an unfused op covers on the straight-line path.
+fn plain_span(code: u8) -> usize {
+    if code == LDIMM64 { 2 } else { 1 }
+}
+
+/// Slots a superinstruction covers on its straight-line path.
+fn fused_span(code: u8) -> usize {
+    match code {
+        MOVX_ADDK_JGT_X | MOVADD_LDX8 | MOVADD_LDX16 | MOVADD_LDX32 | MOVADD_LDX64
+        | LDX64_MULX_ADDX | LDIMM64_MULX | MOVX_MOVX_CALL | MOVX_RSHK_XORX => 3,
+        _ => 2,
+    }
 }
 
 /// The superinstruction for `a; b` (or `a; b; c`), if there is one.
@@ -475,6 +507,41 @@ fn fused(a: Op, b: Op, c: Option<Op>) -> Option<Op> {
             );
         }
         (MOV64_X, JA) => return pair(MOVX_JA, a.regs, b.off, 0),
+        // `x = *(u64 *)(s + off); y = *(u64 *)(s2 + off2)`.
+        (LDX64, LDX64) => {
+            return pair(
+                LDX64_LDX64,
+                a.regs,
+                a.off,
+                i32::from(b.regs) | i32::from(b.off) << 16,
+            );
+        }
+        // `x = *(u64 *)(s + off); d += x`.
+        (LDX64, ADD64_X) if b_src == dst => {
+            return pair(LDX64_ADDX, a.regs, a.off, i32::from(b_dst));
+        }
+        // `if wdst != k goto off; d2 = k2`.
+        (JNE32_K, MOV64_K) => {
+            if let (Ok(k), Ok(k2)) = (i16::try_from(a.imm), i16::try_from(b.imm)) {
+                return pair(
+                    JNE32K_MOVK,
+                    dst | b_dst << 4,
+                    a.off,
+                    i32::from(k as u16) | i32::from(k2) << 16,
+                );
+            }
+        }
+        // `dst = s; dst >>= k; dst ^= b`.
+        (MOV64_X, RSH64_K) if same_dst => {
+            if let Some(c) = c.filter(|c| c.code == XOR64_X && c.regs & 15 == dst) {
+                return pair(
+                    MOVX_RSHK_XORX,
+                    a.regs,
+                    0,
+                    (b.imm & 63) | i32::from(c.regs >> 4) << 8,
+                );
+            }
+        }
         // `dst = s; if a < b goto off`.
         (MOV64_X, JLT64_X) => return pair(MOVX_JLT_X, a.regs, b.off, i32::from(b.regs)),
         // `dst = s; dst += k; if dst > x goto off`.
@@ -552,6 +619,14 @@ fn fused(a: Op, b: Op, c: Option<Op>) -> Option<Op> {
         }
         (MOV64_X, MOV64_K) => return pair(MOVX_MOVK, a.regs, i16::from(b_dst), b.imm),
         (RSH64_K, OR64_X) if same_dst => return pair(RSHK_ORX, b.regs, 0, a.imm),
+        // `dst <<= k; d2 |= dst`.
+        (LSH64_K, OR64_X) if b_src == dst => {
+            return pair(LSHK_ORTO, dst | b_dst << 4, 0, a.imm);
+        }
+        // `dst *= k; d2 += dst`.
+        (MUL64_K, ADD64_X) if b_src == dst => {
+            return pair(MULK_ADDX, dst | b_dst << 4, 0, a.imm);
+        }
         (LDX64, MUL64_X) if same_dst => return pair(LDX64_MULX, a.regs, a.off, i32::from(b_src)),
         (XOR64_X, ADD64_X) if same_dst => return pair(XORX_ADDX, a.regs, 0, i32::from(b_src)),
         (XOR64_X, MUL64_X) if same_dst => return pair(XORX_MULX, a.regs, 0, i32::from(b_src)),
@@ -750,16 +825,18 @@ mod tests {
             text += &format!("r3 = r1\nr3 {op} r3\nr0 += r3\n");
         }
         text += "exit";
-        assert_eq!(same_as_unfused(&text, 0), 18);
+        // 18 move pairs, and `r3 *= 5; r0 += r3` (a multiply-accumulate).
+        assert_eq!(same_as_unfused(&text, 0), 19);
         let prog = assemble(&text).unwrap();
         let vm = Interpreter::new(&prog).unwrap();
         assert!(vm.fast.iter().any(|o| o.code == MOVX_ARSH_K));
-        // Multiply-add and rotate halves; the second pair of each is not
-        // fused (its source is the destination).
+        // Multiply-add and rotate halves; the second multiply-add is not
+        // fused (its source is the destination), the second rotate half is
+        // `LSHK_ORTO` (`dst <<= k; dst |= dst`).
         let rot = "r0 = 0x1234\nr1 = 77\nr2 = 5\n\
                     r0 *= r1\nr0 += r2\nr0 *= r1\nr0 += r0\n\
                     r3 = r0\nr3 >>= 33\nr0 <<= 31\nr0 |= r3\nr0 <<= 3\nr0 |= r0\nexit";
-        assert_eq!(same_as_unfused(rot, 0), 3);
+        assert_eq!(same_as_unfused(rot, 0), 4);
         let vm = Interpreter::new(&assemble(rot).unwrap()).unwrap();
         let codes: Vec<u8> = vm.fast.iter().map(|o| o.code).collect();
         assert!(codes.contains(&MULX_ADDX) && codes.contains(&LSHK_ORX));
@@ -974,7 +1051,7 @@ mod tests {
                 let o = 8 * next(8);
                 let left = len - i;
                 let s2 = REGS[next(9) as usize];
-                let line = match next(34) {
+                let line = match next(36) {
                     0 => format!("r{d} = r{s}"),
                     1 => format!("r{d} += r{s}"),
                     2 => format!("r{d} ^= r{s}"),
@@ -1027,6 +1104,8 @@ mod tests {
                         8 * next(9),
                         i + 1 + next(left)
                     ),
+                    33 => format!("r{d} *= {k}\nr{s} += r{d}"),
+                    34 => format!("r{d} <<= {}\nr{s} |= r{d}", k & 63),
                     _ => format!(
                         "r{d} += 1\nif r{d} != {} goto L{}",
                         k & 7,
@@ -1039,6 +1118,64 @@ mod tests {
             fused_total += same_as_unfused(&text, 64);
         }
         assert!(fused_total > 300, "{fused_total}");
+    }
+
+    #[test]
+    fn spill_reload_and_hash_shapes() {
+        // Reloads of spilled values (two loads, a load and an add), a
+        // 32-bit `!=` followed by a constant move (the not-taken path sets a
+        // return value), and the xor-shift of a hash finaliser.
+        let text = "r0 = 0\nr2 = 7\n*(u64 *)(r10 -8) = r2\n*(u64 *)(r10 -16) = r1\n\
+                    r3 = *(u64 *)(r10 -8)\nr4 = *(u64 *)(r10 -16)\n\
+                    r5 = *(u64 *)(r10 -8)\nr0 += r5\n\
+                    r5 = *(u64 *)(r10 -8)\nr5 += r5\nr0 += r5\n\
+                    if w2 != 0x7 goto +3\nr0 = 5\n\
+                    if w3 != 0x8 goto +1\nr0 = -3\n\
+                    r6 = r4\nr6 >>= 29\nr6 ^= r4\nr0 += r6\n\
+                    r7 = r0\nr7 >>= 3\nr7 ^= r7\nr0 += r7\n\
+                    r8 = 3\nr8 *= 31\nr0 += r8\nr8 *= -7\nr8 += r8\n\
+                    r9 = r0\nr9 <<= 32\nr0 |= r9\nr9 <<= 3\nr9 |= r9\nr0 += r9\nexit";
+        assert!(same_as_unfused(text, 64) >= 9);
+        let vm = Interpreter::new(&assemble(text).unwrap()).unwrap();
+        let codes: Vec<u8> = vm.fast.iter().map(|o| o.code).collect();
+        for code in [
+            LDX64_LDX64,
+            LDX64_ADDX,
+            JNE32K_MOVK,
+            MOVX_RSHK_XORX,
+            MULK_ADDX,
+            LSHK_ORTO,
+        ] {
+            assert!(codes.contains(&code), "{code} not used");
+        }
+        // The first or the second load faults, and a constant past 16 bits
+        // is not fused with the jump.
+        for text in [
+            "r3 = *(u64 *)(r1 +60)\nr4 = *(u64 *)(r1 +0)\nr0 = r3\nexit",
+            "r3 = *(u64 *)(r1 +0)\nr4 = *(u64 *)(r1 +60)\nr0 = r4\nexit",
+            "r3 = *(u64 *)(r1 +0)\nr3 = *(u64 *)(r3 +0)\nr0 = r3\nexit",
+            "r0 = 1\nr3 = *(u64 *)(r1 +60)\nr0 += r3\nexit",
+            "r0 = 1\nif w0 != 0x1 goto +1\nr0 = 70000\nexit",
+        ] {
+            same_as_unfused(text, 64);
+        }
+        let vm =
+            Interpreter::new(&assemble("r0 = 1\nif w0 != 0x1 goto +1\nr0 = 70000\nexit").unwrap())
+                .unwrap();
+        assert!(!vm.fast.iter().any(|o| o.code == JNE32K_MOVK));
+    }
+
+    #[test]
+    fn pairs_do_not_hide_triples() {
+        // `r3 = *(r1 + 0)` could pair with the next load, but that load
+        // starts a load-multiply-add triple whose last two ops have no pair
+        // of their own: the first load stays alone.
+        let text = "r2 = 3\nr3 = *(u64 *)(r1 +0)\nr4 = *(u64 *)(r1 +8)\nr4 *= r2\nr4 += r4\n\
+                    r0 = r4\nexit";
+        same_as_unfused(text, 64);
+        let vm = Interpreter::new(&assemble(text).unwrap()).unwrap();
+        assert_eq!(vm.fast[1], vm.ops[1]);
+        assert_eq!(vm.fast[2].code, LDX64_MULX_ADDX);
     }
 
     #[test]

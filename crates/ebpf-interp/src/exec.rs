@@ -1,5 +1,8 @@
 //! The run loop, in two tiers.
 //!
+//! * First, [`prelude`] runs the register moves a program starts with, and
+//!   an `exit` right after them, without the fast loop's set-up (that is
+//!   the whole run of a program such as `r0 = XDP_PASS; exit`).
 //! * [`fast`] runs the common ops (ALU, jumps, loads, stores, `ld_imm64`,
 //!   bpf-to-bpf calls and returns, and the superinstructions of
 //!   [`crate::compile::fuse`]) with as little live state as possible, so
@@ -494,6 +497,41 @@ pub(crate) type FastStop = (usize, u64);
 /// The `pc` of [`FastStop`] for a finished run (no op has this index).
 pub(crate) const EXITED: usize = usize::MAX - 1;
 
+/// The entry prelude: the register moves that start a program (and an
+/// `exit` right after them) run here, before (and often instead of) the
+/// fast loop, whose set-up is most of the cost of a short run. `start` is
+/// the entry program's first op, `stop` the budget mark of [`fast`]. Each op
+/// is the original (unfused) one and does exactly what the fast loop would
+/// do; the entry frame's `exit` within budget ends the run (`Ok`), anything
+/// else (another op, an `exit` past the budget) is left unexecuted at the
+/// returned index (`Err`), the moves before it done, for the fast loop to
+/// continue with the same `stop`: counts and traps are unchanged.
+#[inline(always)]
+pub(crate) fn prelude(
+    ops: &[Op],
+    r: &mut [u64; 16],
+    start: usize,
+    stop: u64,
+) -> Result<Outcome, usize> {
+    let mut pc = start;
+    while let Some(&op) = ops.get(pc) {
+        match op.code {
+            MOV64_K => r[dst!(op)] = op.imm as i64 as u64,
+            MOV32_K => r[dst!(op)] = u64::from(op.imm as u32),
+            MOV64_X => r[dst!(op)] = r[src!(op)],
+            EXIT if (pc + 1) as u64 <= stop => {
+                return Ok(Outcome {
+                    r0: r[0],
+                    insns: (pc + 1 - start) as u64,
+                });
+            }
+            _ => break,
+        }
+        pc += 1;
+    }
+    Err(pc)
+}
+
 /// The hot loop: ALU, jumps, loads and stores, `ld_imm64`, local calls and
 /// returns, superinstructions. Anything else,
 /// and any failure, returns to [`Interpreter::exec`] with `pc` on the op
@@ -699,6 +737,52 @@ pub(crate) fn fast(
                 calls.prog = f.prog as usize;
             }
             // Superinstructions (`compile::fuse`).
+            LDX64_LDX64 => {
+                r[dst!(op)] = u64::from_le_bytes(load!(8, op));
+                pc += 1;
+                let a = r[((op.imm >> 4) & 15) as usize].wrapping_add((op.imm >> 16) as i64 as u64);
+                let v = match mem.load::<8>(a) {
+                    Some(v) => u64::from_le_bytes(v),
+                    None => bail!(),
+                };
+                r[(op.imm & 15) as usize] = v;
+            }
+            LDX64_ADDX => {
+                let v = u64::from_le_bytes(load!(8, op));
+                r[dst!(op)] = v;
+                let d = (op.imm & 15) as usize;
+                r[d] = r[d].wrapping_add(v);
+                pc += 1;
+            }
+            JNE32K_MOVK => {
+                if r[dst!(op)] as u32 != op.imm as i16 as u32 {
+                    jump!(op.off);
+                } else {
+                    r[src!(op)] = (op.imm >> 16) as i64 as u64;
+                    pc += 1;
+                }
+            }
+            MULK_ADDX => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_mul(op.imm as i64 as u64);
+                let d2 = src!(op);
+                r[d2] = r[d2].wrapping_add(r[d]);
+                pc += 1;
+            }
+            LSHK_ORTO => {
+                let d = dst!(op);
+                r[d] = r[d].wrapping_shl(op.imm as u32);
+                let d2 = src!(op);
+                r[d2] |= r[d];
+                pc += 1;
+            }
+            MOVX_RSHK_XORX => {
+                let d = dst!(op);
+                r[d] = r[src!(op)];
+                r[d] = r[d].wrapping_shr(op.imm as u32 & 63);
+                r[d] ^= r[((op.imm >> 8) & 15) as usize];
+                pc += 2;
+            }
             MULX_ADDX => {
                 let d = dst!(op);
                 r[d] = r[d]
@@ -1001,14 +1085,12 @@ impl Interpreter {
         // The budget runs out when `pc` passes `stop` at a control transfer:
         // `stop` = start of the current straight-line run + budget left.
         let start = calls.base;
-        let (pc, stop) = fast(
-            &self.fast,
-            r,
-            start,
-            limit + start as u64,
-            &mut sess.mem,
-            calls,
-        );
+        let stop = limit + start as u64;
+        let pc = match prelude(&self.ops, r, start, stop) {
+            Ok(done) => return Ok(done),
+            Err(pc) => pc,
+        };
+        let (pc, stop) = fast(&self.fast, r, pc, stop, &mut sess.mem, calls);
         // The entry frame's exit within budget: the common end of a run,
         // done without entering the slow tier.
         if pc == EXITED {

@@ -452,6 +452,39 @@ pub(crate) const MOVX_JLT_X: u8 = SLOW_ONLY[10];
 /// leaves `pc` on it, the move and add done.
 pub(crate) const MOVX_ADDK_JGT_X: u8 = RSHK_ORX + 1;
 
+/// `x = *(u64 *)(s + off); y = *(u64 *)(s2 + off2)` (two loads, as in
+/// reloading spilled values): `regs` = `x | s << 4`, `off` = the first's,
+/// `imm` = `y | s2 << 4 | off2 << 16`. A failing first load leaves `pc` on
+/// it; a failing second load leaves it on the second, the first done. (A
+/// fast-array-only code.)
+pub(crate) const LDX64_LDX64: u8 = SLOW_ONLY[11];
+/// `x = *(u64 *)(s + off); d += x` (64-bit): `regs` = `x | s << 4`, `off`
+/// = the load's, `imm` = `d`. A failing load leaves `pc` on it. (A
+/// fast-array-only code.)
+pub(crate) const LDX64_ADDX: u8 = SLOW_ONLY[12];
+/// `if wdst != k goto off; d2 = k2` (a 32-bit `!=` against a constant, then
+/// a 64-bit move of a constant when it is not taken; both constants fit 16
+/// signed bits): `regs` = `dst | d2 << 4`, `off` = the jump's, `imm` =
+/// `k as i16 as u16 | k2 << 16`. A failing jump (the budget) leaves `pc` on
+/// it. (A fast-array-only code.)
+pub(crate) const JNE32K_MOVK: u8 = SLOW_ONLY[13];
+
+/// `dst = s; dst >>= k; dst ^= b` (64-bit; three slots, the xor-shift of a
+/// hash finaliser): `regs` = `dst | s << 4`, `imm` = `k | b << 8` (`k`
+/// masked).
+pub(crate) const MOVX_RSHK_XORX: u8 = MOVX_ADDK_JGT_X + 1;
+
+/// `dst *= k; d2 += dst` (64-bit; an `acc = acc * k + x` step):
+/// `regs` = `dst | d2 << 4`, `imm` = `k`. The fast array marks
+/// `ld_imm64` tail slots (which it never dispatches: `ld_imm64` steps over
+/// them and no jump lands on one) with [`SENTINEL`], which frees their
+/// code. (A fast-array-only code.)
+pub(crate) const MULK_ADDX: u8 = TAIL;
+/// `dst <<= k; d2 |= dst` (64-bit; `(hi << k) | lo` into another
+/// register): `regs` = `dst | d2 << 4`, `imm` = `k` (masked). (A
+/// fast-array-only code.)
+pub(crate) const LSHK_ORTO: u8 = 0xff;
+
 // The fused codes sit between the sentinel and 0xff, without overlap.
 const _: () = {
     assert!(JEQ64_K_JA == SENTINEL + 1);
@@ -459,7 +492,7 @@ const _: () = {
     assert!(MOVX_ARSH_K < MULX_ADDX);
     assert!(LSHK_ORX < ADDK_JCC_K);
     assert!(ADDK_JCC_X + 10 < MOVADD_LDX8);
-    assert!(MOVX_ADDK_JGT_X < 0xff);
+    assert!(MOVX_RSHK_XORX < LSHK_ORTO);
 };
 
 /// The fused code for `MOV64_X` followed by the 64-bit ALU op `code`.

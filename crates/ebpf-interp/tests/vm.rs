@@ -91,3 +91,45 @@ fn empty_program_set() {
     assert!(want.is_err());
     assert_eq!(interp.prepare(&mut runtime).run(&mut []), want);
 }
+
+/// The entry prelude (leading register moves and an `exit`, run before the
+/// fast loop) gives what `invoke` gives for every budget, including the ones
+/// that run out at the `exit` or inside the moves.
+#[test]
+fn prelude_matches_invoke_at_every_budget() {
+    const TEXTS: [&str; 6] = [
+        "mov %r0, 0\nexit",
+        "exit",
+        "mov32 %r0, -1\nmov %r3, %r2\nmov %r0, %r3\nexit",
+        // Moves, then an op the prelude leaves to the fast loop.
+        "mov %r6, %r1\nmov %r0, 3\nldxb %r0, [%r6]\nexit",
+        // A fault after the prelude: the trap names the load's slot.
+        "mov %r6, %r1\nldxdw %r0, [%r6+64]\nexit",
+        // Stale registers from an earlier run must not show.
+        "mov %r0, %r7\nadd %r0, %r4\nmov %r7, 9\nmov %r4, 11\nexit",
+    ];
+    for text in TEXTS {
+        let interp = match Interpreter::new(&asm(text)) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}\n{text}"),
+        };
+        for budget in 0..6u64 {
+            let config = Config {
+                insn_budget: budget,
+                ..Config::deterministic()
+            };
+            let mut reference = Runtime::with_config(config.clone());
+            let mut runtime = Runtime::with_config(config);
+            let mut vm = interp.prepare(&mut runtime);
+            for input in [vec![], vec![5u8, 6, 7]] {
+                let mut a = input.clone();
+                let want = interp.invoke(&mut reference, Invocation::new(&mut a));
+                for round in 0..2 {
+                    let mut b = input.clone();
+                    let got = vm.run(&mut b);
+                    assert_eq!(got, want, "budget {budget}, round {round}\n{text}");
+                }
+            }
+        }
+    }
+}
