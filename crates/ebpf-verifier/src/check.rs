@@ -518,8 +518,12 @@ struct Walker<'a> {
     /// Per slot, the stack slots it or a later instruction may read
     /// (`live_before`), from the two above; stale when `stack_dirty`.
     stack_live: Vec<u64>,
-    /// The marks changed since `stack_live` was computed.
+    /// The marks changed since `stack_live` was computed, so that it may
+    /// be too small.
     stack_dirty: bool,
+    /// Instructions got their first write record since `stack_live` was
+    /// computed: it may be larger than need be (still sound).
+    stack_fresh_writes: bool,
     /// The loops being walked (`struct bpf_scc_visit`).
     scc_visits: Vec<SccVisit>,
     /// States kept for the back-edges of the loops being walked
@@ -655,6 +659,7 @@ pub fn verify_with(
         stack_must_write: Vec::new(),
         stack_live: Vec::new(),
         stack_dirty: false,
+        stack_fresh_writes: false,
         scc_visits: Vec::new(),
         backedges: 0,
         quiet_clobber: false,
@@ -1085,30 +1090,24 @@ impl Walker<'_> {
             Some(call) => call,
             None => pc,
         };
-        let lo = lo.clamp(STACK_BOTTOM, 0);
-        let hi = hi.clamp(STACK_BOTTOM, 0);
-        let mut mask = 0u64;
-        let mut a = lo;
-        while a < hi {
-            let (spi, j) = slot_of(a as i32);
-            // Whole slots for a write; any byte for a read.
-            let whole = j == REG_SIZE - 1 && a.saturating_add(REG_SIZE as i64) <= hi;
-            if (!write || whole) && spi < 64 {
-                mask |= 1u64 << spi;
-            }
-            a = a.saturating_add(1);
-        }
+        let mask = stack_slot_mask(lo, hi, write);
         if write {
-            // A write only counts for the callee's own instruction.
+            // A write only counts for the callee's own instruction. A first
+            // record only shrinks what is live (the liveness computed before
+            // stays sound, only larger); a smaller record (the
+            // intersection) may grow it.
             let mask = if at == pc { mask } else { 0 };
             if let Some(w) = self.stack_must_write.get_mut(at) {
-                let next = match *w {
-                    Some(old) => old & mask,
-                    None => mask,
-                };
-                if *w != Some(next) {
-                    *w = Some(next);
-                    self.stack_dirty = true;
+                match *w {
+                    Some(old) if old & mask != old => {
+                        *w = Some(old & mask);
+                        self.stack_dirty = true;
+                    }
+                    Some(_) => {}
+                    None => {
+                        *w = Some(mask);
+                        self.stack_fresh_writes = true;
+                    }
                 }
             }
         } else if let Some(r) = self.stack_may_read.get_mut(at)
@@ -1124,7 +1123,9 @@ impl Walker<'_> {
     /// textbook backward data flow, `live_before = may_read | (live_after
     /// & !must_write)`, within each function.
     fn stack_live_at(&mut self, pc: usize) -> u64 {
-        if self.stack_dirty || self.stack_live.len() != self.prog.len() {
+        // Redone when it may be too small, or (to prune as the kernel does)
+        // when fresh writes came in at a state that will be kept.
+        if self.stack_dirty || self.stack_fresh_writes || self.stack_live.len() != self.prog.len() {
             let insns = self.prog.insns();
             let mut live = vec![0u64; insns.len()];
             let mut changed = true;
@@ -1149,6 +1150,7 @@ impl Walker<'_> {
             }
             self.stack_live = live;
             self.stack_dirty = false;
+            self.stack_fresh_writes = false;
         }
         self.stack_live.get(pc).copied().unwrap_or(u64::MAX)
     }
@@ -1410,12 +1412,9 @@ impl Walker<'_> {
         let states_cnt = ids.len() as u64;
         let at_may_goto = matches!(self.prog.insns().get(pc), Some(Insn::MayGoto { .. }));
         // The outermost frame's stack slots a finished state's paths may
-        // still read from here: the others are not compared.
-        let stack_live = if ids.is_empty() {
-            None
-        } else {
-            Some(self.stack_live_at(pc))
-        };
+        // still read from here: the others are not compared. Worked out
+        // when a single-frame finished state is compared with.
+        let mut stack_live: Option<u64> = None;
         let force = callback_call || self.prune.get(pc).is_some_and(|m| m.is_force_checkpoint());
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
@@ -1423,6 +1422,15 @@ impl Walker<'_> {
             || (self.jmps_processed.saturating_sub(self.prev_jmps) >= 2
                 && self.stats.insns_processed.saturating_sub(self.prev_insns) >= 8);
         for id in ids {
+            if stack_live.is_none()
+                && st.frames.len() == 1
+                && self
+                    .checkpoints
+                    .get(id)
+                    .is_some_and(|c| c.branches == 0 && c.state.frames.len() == 1)
+            {
+                stack_live = Some(self.stack_live_at(pc));
+            }
             let Some(c) = self.checkpoints.get(id) else {
                 continue;
             };
@@ -3962,6 +3970,37 @@ enum Visited {
 /// by slot, with ids mapped consistently). All scalars count as precise
 /// (there is no precision tracking yet), which is sound and prunes less
 /// than the kernel.
+/// The stack slots (bit `i`: bytes `[-8(i+1), -8i)`) that bytes `[lo, hi)`
+/// touch: any byte of a slot, or with `whole` only slots covered entirely.
+fn stack_slot_mask(lo: i64, hi: i64, whole: bool) -> u64 {
+    let lo = lo.clamp(STACK_BOTTOM, 0);
+    let hi = hi.clamp(STACK_BOTTOM, 0);
+    if lo >= hi {
+        return 0;
+    }
+    // 8-byte slots (`REG_SIZE`).
+    let (neg_lo, neg_hi) = (lo.saturating_neg(), hi.saturating_neg());
+    let (first, last) = if whole {
+        (
+            neg_hi.saturating_add(7).saturating_div(8),
+            neg_lo.saturating_div(8).saturating_sub(1),
+        )
+    } else {
+        (
+            neg_hi.saturating_div(8),
+            neg_lo.saturating_sub(1).saturating_div(8),
+        )
+    };
+    if first > last || first > 63 {
+        return 0;
+    }
+    let width = last.min(63).saturating_sub(first).saturating_add(1) as u32;
+    let ones = 1u64
+        .checked_shl(width)
+        .map_or(u64::MAX, |v| v.wrapping_sub(1));
+    ones.checked_shl(first as u32).unwrap_or(0)
+}
+
 /// `widen_imprecise_scalars`: every scalar of `cur` (registers and spilled
 /// registers, every frame) that is not precise in either state and is not
 /// exactly `old`'s becomes unknown.
@@ -4664,3 +4703,26 @@ fn alu_op_str(op: AluOp) -> &'static str {
 
 #[cold]
 fn unreachable_state() {}
+
+#[cfg(test)]
+mod tests {
+    use super::stack_slot_mask;
+
+    #[test]
+    fn stack_slot_masks() {
+        // fp-8..fp-1 is slot 0, fp-16..fp-9 slot 1.
+        assert_eq!(stack_slot_mask(-8, 0, true), 0b1);
+        assert_eq!(stack_slot_mask(-16, -8, false), 0b10);
+        // A 4-byte read touches its slot; a 4-byte write covers none.
+        assert_eq!(stack_slot_mask(-4, 0, false), 0b1);
+        assert_eq!(stack_slot_mask(-4, 0, true), 0);
+        // Straddling: any byte for a read, whole slots for a write.
+        assert_eq!(stack_slot_mask(-20, -4, false), 0b111);
+        assert_eq!(stack_slot_mask(-20, -4, true), 0b10);
+        assert_eq!(stack_slot_mask(-512, 0, true), u64::MAX);
+        assert_eq!(stack_slot_mask(-512, -504, false), 1 << 63);
+        // Empty or out of the frame.
+        assert_eq!(stack_slot_mask(0, 0, false), 0);
+        assert_eq!(stack_slot_mask(-8, -16, false), 0);
+    }
+}

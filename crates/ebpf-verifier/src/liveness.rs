@@ -108,6 +108,18 @@ fn successors(prog: &Program, pc: usize, insn: &Insn) -> [Option<usize>; 2] {
 pub(crate) fn loop_sccs(prog: &Program) -> Vec<u32> {
     let len = prog.len();
     let insns = prog.insns();
+    // No backward jump and no helper that calls back: no loop.
+    let may_loop = insns.iter().any(|i| match i {
+        Insn::Ja { off } => *off < 0,
+        Insn::Gotol { imm } => *imm < 0,
+        Insn::Jump { off, .. } | Insn::MayGoto { off } => *off < 0,
+        Insn::Gotox { .. } => true,
+        Insn::Call(CallTarget::Helper(id)) => matches!(id, 164 | 180 | 181 | 209),
+        _ => false,
+    });
+    if !may_loop {
+        return vec![0; len];
+    }
     let succ = |v: usize| {
         insns
             .get(v)
@@ -153,13 +165,11 @@ pub(crate) fn loop_sccs(prog: &Program) -> Vec<u32> {
                 low[parent] = low[parent].min(low[v]);
             }
             if low[v] == index[v] {
-                let mut members = Vec::new();
-                while let Some(w) = stack.pop() {
+                // The component is the stack from `v` up.
+                let from = stack.iter().rposition(|&w| w == v).unwrap_or(0);
+                let members = stack.get(from..).unwrap_or_default();
+                for &w in members {
                     on_stack[w] = false;
-                    members.push(w);
-                    if w == v {
-                        break;
-                    }
                 }
                 // A helper that calls back is a loop of its own.
                 let self_loop = succ(v).contains(&Some(v))
@@ -168,11 +178,12 @@ pub(crate) fn loop_sccs(prog: &Program) -> Vec<u32> {
                         Some(Insn::Call(CallTarget::Helper(id))) if matches!(id, 164 | 180 | 181 | 209)
                     );
                 if members.len() > 1 || self_loop {
-                    for w in members {
+                    for &w in members {
                         scc[w] = next_scc;
                     }
                     next_scc = next_scc.saturating_add(1);
                 }
+                stack.truncate(from);
             }
         }
     }
