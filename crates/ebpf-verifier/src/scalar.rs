@@ -575,12 +575,32 @@ impl ScalarBounds {
     /// `reg_bounds_sync`: update from `var_off`, deduce (three rounds, as
     /// since 6.17), learn `var_off`, update again.
     pub fn sync(&mut self) {
+        // A known constant with every range on it, or a completely unknown
+        // value with every range full, is already what the passes below
+        // would make of it: nothing to do (the common cases).
+        if self.is_known_exactly() || *self == ScalarBounds::unknown() {
+            return;
+        }
         self.update_bounds();
         self.deduce_bounds();
         self.deduce_bounds();
         self.deduce_bounds();
         self.bound_offset();
         self.update_bounds();
+    }
+
+    /// A constant (`var_off` known) whose eight ranges are exactly it.
+    fn is_known_exactly(&self) -> bool {
+        let v = self.var_off.value;
+        self.var_off.mask == 0
+            && self.umin_value == v
+            && self.umax_value == v
+            && self.smin_value == v as i64
+            && self.smax_value == v as i64
+            && self.u32_min_value == v as u32
+            && self.u32_max_value == v as u32
+            && self.s32_min_value == v as u32 as i32
+            && self.s32_max_value == v as u32 as i32
     }
 
     /// `__reg_assign_32_into_64`: the 64-bit ranges of a zero-extended
