@@ -508,9 +508,10 @@ struct Walker<'a> {
     live_states: u64,
     /// Each slot's loop (`compute_scc`; 0: on no cycle).
     scc: Vec<u32>,
-    /// Stack liveness of the outermost frame (`liveness.c`), gathered
-    /// while walking: per slot, the stack slots (bit `i`: `fp-8*(i+1)`)
-    /// it may read, directly or through a call it makes (`may_read`).
+    /// Stack liveness (`liveness.c`), gathered while walking: per slot,
+    /// the stack slots (bit `i`: `fp-8*(i+1)`) of the frame it runs in that
+    /// it may read, directly or through a call it makes (`may_read`); the
+    /// marks of every call chain that runs it are merged (conservative).
     stack_may_read: Vec<u64>,
     /// Per slot, the stack slots it wrote whole on every walk so far
     /// (`must_write`; `None`: not walked yet).
@@ -1083,12 +1084,20 @@ impl Walker<'_> {
         hi: i64,
         write: bool,
     ) {
-        if frame != 0 {
-            return;
-        }
-        let at = match st.frames.get(1).and_then(|f| f.callsite) {
-            Some(call) => call,
-            None => pc,
+        // The instruction of that frame's function that is running: `pc`
+        // for the innermost frame, else the call it made (a callee's or a
+        // callback's access to its caller's stack counts there).
+        let at = if frame.saturating_add(1) >= st.frames.len() {
+            pc
+        } else {
+            match st
+                .frames
+                .get(frame.saturating_add(1))
+                .and_then(|f| f.callsite)
+            {
+                Some(call) => call,
+                None => return,
+            }
         };
         let mask = stack_slot_mask(lo, hi, write);
         if write {
@@ -1411,10 +1420,10 @@ impl Walker<'_> {
             .unwrap_or_default();
         let states_cnt = ids.len() as u64;
         let at_may_goto = matches!(self.prog.insns().get(pc), Some(Insn::MayGoto { .. }));
-        // The outermost frame's stack slots a finished state's paths may
-        // still read from here: the others are not compared. Worked out
-        // when a single-frame finished state is compared with.
-        let mut stack_live: Option<u64> = None;
+        // Each frame's stack slots a finished state's paths may still read
+        // from here: the others are not compared. Worked out when a
+        // finished state is first compared with.
+        let mut stack_live: Option<smallvec::SmallVec<[u64; 8]>> = None;
         let force = callback_call || self.prune.get(pc).is_some_and(|m| m.is_force_checkpoint());
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
@@ -1422,14 +1431,22 @@ impl Walker<'_> {
             || (self.jmps_processed.saturating_sub(self.prev_jmps) >= 2
                 && self.stats.insns_processed.saturating_sub(self.prev_insns) >= 8);
         for id in ids {
-            if stack_live.is_none()
-                && st.frames.len() == 1
-                && self
-                    .checkpoints
-                    .get(id)
-                    .is_some_and(|c| c.branches == 0 && c.state.frames.len() == 1)
-            {
-                stack_live = Some(self.stack_live_at(pc));
+            if stack_live.is_none() && self.checkpoints.get(id).is_some_and(|c| c.branches == 0) {
+                let last = st.frames.len().saturating_sub(1);
+                let ats: smallvec::SmallVec<[Option<usize>; 8]> = (0..=last)
+                    .map(|f| {
+                        if f == last {
+                            Some(pc)
+                        } else {
+                            st.frames.get(f.saturating_add(1)).and_then(|x| x.callsite)
+                        }
+                    })
+                    .collect();
+                stack_live = Some(
+                    ats.iter()
+                        .map(|at| at.map_or(u64::MAX, |a| self.stack_live_at(a)))
+                        .collect(),
+                );
             }
             let Some(c) = self.checkpoints.get(id) else {
                 continue;
@@ -1444,7 +1461,7 @@ impl Walker<'_> {
                 && c.state.may_goto_depth != st.may_goto_depth
                 && states_equal(&c.state, st, true, &self.live, pc);
             let covers = if c.branches == 0 {
-                states_equal_live(&c.state, st, &self.live, pc, stack_live)
+                states_equal_live(&c.state, st, &self.live, pc, stack_live.as_deref())
             } else {
                 may_goto_hit || callback_call && states_equal(&c.state, st, true, &self.live, pc)
             };
@@ -4079,21 +4096,16 @@ fn states_maybe_looping(old: &VerifierState, cur: &VerifierState) -> bool {
 /// `live[pc]`: the registers read later from `pc` on; only those are
 /// compared (for a caller's frame, those live at its call).
 /// [`states_equal`] against a finished state (`NOT_EXACT`), where the
-/// outermost frame's stack slots outside `stack_live` are dead: no path
-/// from here reads them (`clean_live_states`). Only for a single frame.
+/// stack slots of frame `f` outside `stack_live[f]` are dead: no path from
+/// here reads them (`clean_live_states`).
 fn states_equal_live(
     old: &VerifierState,
     cur: &VerifierState,
     live: &[u16],
     pc: usize,
-    stack_live: Option<u64>,
+    stack_live: Option<&[u64]>,
 ) -> bool {
-    match stack_live {
-        Some(mask) if old.frames.len() == 1 && cur.frames.len() == 1 => {
-            states_equal_masked(old, cur, false, live, pc, mask)
-        }
-        _ => states_equal(old, cur, false, live, pc),
-    }
+    states_equal_masked(old, cur, false, live, pc, stack_live.unwrap_or(&[]))
 }
 
 fn states_equal(
@@ -4103,18 +4115,19 @@ fn states_equal(
     live: &[u16],
     pc: usize,
 ) -> bool {
-    states_equal_masked(old, cur, exact, live, pc, u64::MAX)
+    states_equal_masked(old, cur, exact, live, pc, &[])
 }
 
-/// `states_equal`, comparing only the stack slots of the outermost frame
-/// in `stack_mask` (bit `i`: `fp-8*(i+1)`).
+/// `states_equal`, comparing only the stack slots of frame `f` in
+/// `stack_masks[f]` (bit `i`: `fp-8*(i+1)`; every slot of a frame without
+/// a mask).
 fn states_equal_masked(
     old: &VerifierState,
     cur: &VerifierState,
     exact: bool,
     live: &[u16],
     pc: usize,
-    stack_mask: u64,
+    stack_masks: &[u64],
 ) -> bool {
     if old.frames.len() != cur.frames.len() || old.refs.len() != cur.refs.len() {
         return false;
@@ -4147,7 +4160,7 @@ fn states_equal_masked(
                 return false;
             }
         }
-        let slots = if i == 0 { stack_mask } else { u64::MAX };
+        let slots = stack_masks.get(i).copied().unwrap_or(u64::MAX);
         if !stacksafe(fo, fc, &mut ids, exact, slots) {
             return false;
         }
