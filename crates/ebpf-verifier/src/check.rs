@@ -1424,6 +1424,13 @@ impl Walker<'_> {
         // from here: the others are not compared. Worked out when a
         // finished state is first compared with.
         let mut stack_live: Option<smallvec::SmallVec<[u64; 8]>> = None;
+        // The loop `pc` is in is being walked and has back-edge states
+        // (their precision is not propagated yet).
+        let loop_incomplete = self.scc_callchain(pc, st).is_some_and(|(callsites, scc)| {
+            self.scc_visits
+                .iter()
+                .any(|v| v.scc == scc && v.callsites == callsites && v.backedges > 0)
+        });
         let force = callback_call || self.prune.get(pc).is_some_and(|m| m.is_force_checkpoint());
         // Store a state only every 2 jumps and 8 instructions, unless
         // forced.
@@ -1461,7 +1468,17 @@ impl Walker<'_> {
                 && c.state.may_goto_depth != st.may_goto_depth
                 && states_equal(&c.state, st, true, &self.live, pc);
             let covers = if c.branches == 0 {
-                states_equal_live(&c.state, st, &self.live, pc, stack_live.as_deref())
+                // A finished state inside a loop still being walked has not
+                // got all its precision marks yet: its scalars are compared
+                // by range (`incomplete_read_marks`, `RANGE_WITHIN`).
+                states_equal_live(
+                    &c.state,
+                    st,
+                    &self.live,
+                    pc,
+                    stack_live.as_deref(),
+                    loop_incomplete,
+                )
             } else {
                 may_goto_hit || callback_call && states_equal(&c.state, st, true, &self.live, pc)
             };
@@ -1473,7 +1490,7 @@ impl Walker<'_> {
                     // What the old state's safety rested on, this path now
                     // rests on too (`propagate_precision`).
                     let (regs, slots, single) = precise_marks(&c.state);
-                    if old_branches > 0 {
+                    if old_branches > 0 || loop_incomplete {
                         self.add_scc_backedge(pc, st);
                     }
                     if let Some(c) = self.checkpoints.get_mut(id) {
@@ -4104,8 +4121,9 @@ fn states_equal_live(
     live: &[u16],
     pc: usize,
     stack_live: Option<&[u64]>,
+    range_within: bool,
 ) -> bool {
-    states_equal_masked(old, cur, false, live, pc, stack_live.unwrap_or(&[]))
+    states_equal_masked(old, cur, range_within, live, pc, stack_live.unwrap_or(&[]))
 }
 
 fn states_equal(
