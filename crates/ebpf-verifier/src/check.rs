@@ -1490,6 +1490,10 @@ impl Walker<'_> {
                     // What the old state's safety rested on, this path now
                     // rests on too (`propagate_precision`).
                     let (regs, slots, single) = precise_marks(&c.state);
+                    if self.level & LOG_LEVEL2 != 0 {
+                        let text = propagating_text(&c.state);
+                        self.log.push_str(&text);
+                    }
                     if old_branches > 0 || loop_incomplete {
                         self.add_scc_backedge(pc, st);
                     }
@@ -4499,6 +4503,33 @@ fn precise_marks(st: &VerifierState) -> (u16, u64, bool) {
             || f.stack.iter().any(|s| s.has_spill() && s.spilled.precise)
     });
     (regs, slots, !outer_precise)
+}
+
+/// The kernel's `propagate_precision` log lines for the precise scalars
+/// of `old` (registers, then spilled slots), innermost frame first:
+/// `frame 1: propagating r7,fp-8`.
+fn propagating_text(old: &VerifierState) -> String {
+    let mut out = String::new();
+    for (fr, f) in old.frames.iter().enumerate().rev() {
+        let mut items: Vec<String> = Vec::new();
+        for (i, r) in f.regs.iter().enumerate().take(10) {
+            if r.ty == RegType::Scalar && r.precise {
+                items.push(format!("r{i}"));
+            }
+        }
+        for (i, slot) in f.stack.iter().enumerate() {
+            if slot.has_spill() && slot.spilled.ty == RegType::Scalar && slot.spilled.precise {
+                items.push(format!(
+                    "fp-{}",
+                    i.saturating_add(1).saturating_mul(REG_SIZE)
+                ));
+            }
+        }
+        if !items.is_empty() {
+            out.push_str(&format!("frame {fr}: propagating {}\n", items.join(",")));
+        }
+    }
+    out
 }
 
 /// Set `precise` on the scalars of the innermost frame named by `regs`
