@@ -196,28 +196,36 @@ fn asm(text: &str) -> Result<Program, BenchError> {
 }
 
 /// Enter and leave `r0 = 0; exit`: trusted (`JitVm::run_trusted`) and
-/// hardened (`JitVm::run`).
-pub fn enter_exit_ns(batches: usize, batch: Duration) -> Result<(f64, f64), BenchError> {
-    let prog = asm("r0 = 0\nexit\n")?;
-    let trusted = Jit::new(&prog, JitConfig::trusted()).map_err(|e| BenchError::Prepare {
-        name: "empty",
-        message: e.to_string(),
-    })?;
-    let hardened = Jit::new(&prog, JitConfig::hardened()).map_err(|e| BenchError::Prepare {
-        name: "empty",
-        message: e.to_string(),
-    })?;
+/// hardened (`JitVm::run`); and hardened `r0 = r2; exit`, whose result
+/// depends on the input, so its generated code is entered (a `JitVm`
+/// answers a program of immediate moves and `exit` without it).
+pub fn enter_exit_ns(batches: usize, batch: Duration) -> Result<(f64, f64, f64), BenchError> {
+    let compile = |text: &str, config: JitConfig| -> Result<Jit, BenchError> {
+        Jit::new(&asm(text)?, config).map_err(|e| BenchError::Prepare {
+            name: "empty",
+            message: e.to_string(),
+        })
+    };
+    let trusted = compile("r0 = 0\nexit\n", JitConfig::trusted())?;
+    let hardened = compile("r0 = 0\nexit\n", JitConfig::hardened())?;
+    let entered = compile("r0 = r2\nexit\n", JitConfig::hardened())?;
     let mut rt = runtime();
     let mut input = [0u8; 8];
     let t = {
         let mut vm = trusted.prepare(&mut rt);
         ns(measure(batches, batch, || run_trusted(&mut vm, &mut input)))
     };
-    let mut vm = hardened.prepare(&mut rt);
-    let h = ns(measure(batches, batch, || {
+    let h = {
+        let mut vm = hardened.prepare(&mut rt);
+        ns(measure(batches, batch, || {
+            vm.run(&mut input).map_or(u64::MAX, |o| o.r0)
+        }))
+    };
+    let mut vm = entered.prepare(&mut rt);
+    let e = ns(measure(batches, batch, || {
         vm.run(&mut input).map_or(u64::MAX, |o| o.r0)
     }));
-    Ok((t, h))
+    Ok((t, h, e))
 }
 
 /// Median microseconds to compile `f` (hardened, the slower mode).

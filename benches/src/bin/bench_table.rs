@@ -280,13 +280,13 @@ fn engines(opts: &Options) -> Result<(), BenchError> {
         col(3),
         col(4)
     );
-    let (trusted, hardened) = enter_exit_ns(opts.batches, opts.batch)?;
+    let (trusted, hardened, entered) = enter_exit_ns(opts.batches, opts.batch)?;
     let call = call_cost_ns(opts.batches, opts.batch)?;
     println!();
     println!(
-        "JIT enter + exit (empty program): {trusted:.1} ns trusted (`invoke_trusted`, session \
-         per run), {hardened:.1} ns hardened (`JitVm::run`); bpf-to-bpf call + return in \
-         trusted code: {call:.2} ns"
+        "JIT enter + exit (empty program): {trusted:.1} ns trusted (`JitVm::run_trusted`), \
+         {hardened:.1} ns hardened (`JitVm::run`); {entered:.1} ns hardened for `r0 = r2; exit` \
+         (generated code entered); bpf-to-bpf call + return in trusted code: {call:.2} ns"
     );
     println!(
         "Peers (ANCHORS.md, another run): geomean ratio to native: kernel JIT 2.07, llvmbpf \

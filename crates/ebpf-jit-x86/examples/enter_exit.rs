@@ -1,6 +1,7 @@
 //! Tight loops for instruction counts (`valgrind --tool=callgrind`) and
 //! wall time of entering and leaving JIT code: `r0 = 0; exit` through
-//! `JitVm::run` (hardened), `Jit::invoke_trusted` and a prepared trusted
+//! `JitVm::run` (hardened; answered without entering the code), `r0 = r2;
+//! exit` through it (entered), `Jit::invoke_trusted` and a prepared trusted
 //! `JitVm::run_trusted`, and a bpf-to-bpf call loop.
 //!
 //! `cargo run --release -p ebpf-jit-x86 --example enter_exit [-- RUNS]`
@@ -39,6 +40,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         let mut vm = hardened.prepare(&mut rt);
         time("hardened JitVm::run", runs, || {
+            vm.run(&mut input).map_or(u64::MAX, |o| o.r0)
+        });
+    }
+    {
+        // A result that depends on the input: the generated code is
+        // entered (a `JitVm` answers `r0 = 0; exit` without it).
+        let entered = Jit::new(&assemble("r0 = r2\nexit\n")?, JitConfig::hardened())?;
+        let mut vm = entered.prepare(&mut rt);
+        time("hardened JitVm::run (r0 = r2)", runs, || {
             vm.run(&mut input).map_or(u64::MAX, |o| o.r0)
         });
     }

@@ -13,27 +13,37 @@
 //! | r5 | r8 | | context | r12 |
 //!
 //! `r9`, `r10` and `r11` are scratch. Guest addresses are tagged
-//! (`tag << 32 | offset`). Hardened code translates every access through
-//! the region table in the context (`r12`): `r11` = guest address, `r10` =
-//! table entry, `r9` = host address of the access's end; it checks the tag
-//! against the table size and `offset + size` against the entry's readable
-//! (loads) or writable (stores, atomics) length; a failure jumps to a
-//! per-instruction stub that records the access in the context and returns
-//! to Rust. Frame-relative accesses (`r10 + off` inside the frame) are
-//! `stack_host + ebp + off`.
+//! (`tag << 32 | offset`). Hardened code checks every access `[a, a + n)`
+//! against tables inline in the context (`r12`): `r10` = the tag, checked
+//! against `ntags`; `r9` = `a + n`, checked against the tag's read (loads)
+//! or write (stores, atomics) limit (`tag << 32` plus the region's
+//! length), then plus the tag's bias: the host address of the access's
+//! end. A failure jumps to a per-instruction stub that recomputes the
+//! guest address from the base register into `r11`, records the access in
+//! the context and returns to Rust. Frame-relative accesses (`r10 + off`
+//! inside the frame) are `stack_host + ebp + off`. Unless a program divides,
+//! uses legacy packet loads, atomics, `gotox` or calls helpers
+//! ([`budget_in_register`]), hardened code keeps the instruction budget in
+//! `r11` for the whole run (a back edge is `sub r11, n; jae loop`); blinded
+//! moves of immediates are two instructions on the destination itself.
 //!
 //! Trusted code keeps the *host* frame pointer in `rbp` (guest `r10` plus
 //! `stack_bias`; reads of `r10` as a value get the guest address in the
 //! scratch `r10`): `r10 + off` is `[rbp + off]`. Other accesses add the
 //! bias of the address's tag from the table inline at the end of the
-//! context: `r9 = bias[a >> 32]`, operand `[r9 + a]`.
+//! context: `r9 = bias[a >> 32]`, operand `[r9 + base + off]`; `r9` is
+//! reused by later accesses through the same base register in a
+//! straight-line run (`Emitter::bias_base`). Multiplications by 2^k, 3, 5
+//! and 9 are shifts and `lea`s, comparisons with 0 are `test`.
 //!
 //! # Layout
 //!
 //! The buffer starts with the entry function
-//! (`extern "sysv64" fn(*mut u8)`, the context): it saves the callee-saved registers,
-//! loads `r1..=r5` from the context, sets `r10` to the top of frame 0 and
-//! `call`s the entry program; the program's `exit` is a `ret`. bpf-to-bpf
+//! (`extern "sysv64" fn(*mut u8)`, the context): it saves the callee-saved
+//! registers the set may write and sets the entry registers it may read
+//! ([`used_regs`]): `r1..=r5` from the context, `r0` and `r6..=r9` zero,
+//! `r10` the top of frame 0; then it `call`s the entry program, whose
+//! `exit` is a `ret`. bpf-to-bpf
 //! calls are x86 `call`s that save those of `r6..=r9` the callee may write
 //! ([`callee_writes`]) on the machine stack and move `r10` down one frame.
 //! Then come the programs, then the fault stubs.
@@ -64,7 +74,12 @@ macro_rules! mem {
     ($ops:expr, $m:expr, ($($pre:tt)*), ($($post:tt)*)) => {{
         let m: Mem = $m;
         match m.index {
-            Some(i) => dynasm!($ops ; .arch x64 ; $($pre)* [Rq(m.base) + Rq(i)] $($post)*),
+            Some(i) if m.disp == 0 => {
+                dynasm!($ops ; .arch x64 ; $($pre)* [Rq(m.base) + Rq(i)] $($post)*)
+            }
+            Some(i) => {
+                dynasm!($ops ; .arch x64 ; $($pre)* [Rq(m.base) + Rq(i) + m.disp] $($post)*)
+            }
             None if m.disp == 0 && m.base == 9 => {
                 dynasm!($ops ; .arch x64 ; $($pre)* [r9] $($post)*)
             }
@@ -155,8 +170,7 @@ impl Cc {
     }
 }
 
-/// A memory operand `[base + index + disp]` (x86 register numbers; the
-/// displacement is 0 when there is an index).
+/// A memory operand `[base + index + disp]` (x86 register numbers).
 #[derive(Clone, Copy, Debug)]
 struct Mem {
     base: u8,
@@ -175,6 +189,9 @@ struct Stub {
     kind: u64,
     /// Loaded into `r11` (the recorded address) when `Some`.
     aux: Option<i64>,
+    /// A memory fault's base register: the stub puts `base + off` (the
+    /// guest address) in `r11`.
+    base: Option<u8>,
 }
 
 /// The result of code generation.
@@ -203,6 +220,12 @@ struct Emitter<'c> {
     saves: Vec<Option<u8>>,
     /// The next slot's code was folded into this one's.
     skip_next: bool,
+    /// Hardened code keeps the budget in `r11` ([`budget_in_register`]).
+    reg_budget: bool,
+    /// Trusted code: `r9` holds the bias of the tag of the last access
+    /// through this base register (x86 number), valid while only loads
+    /// and stores that do not write it follow, with no jump into them.
+    bias_base: Option<u8>,
 }
 
 /// Which slots are reached other than by falling through: jump, call and
@@ -277,6 +300,83 @@ fn callee_writes(insns: &[Insn], start: usize) -> u8 {
         }
     }
     w
+}
+
+/// The BPF registers (bit `i` for `ri`) code of the set may read or
+/// write: every register a slot names in its register fields (a superset:
+/// some instructions use those bits otherwise), `r0` always, and all of
+/// them when a program calls a helper (a tail call may run another program
+/// with the registers as they are), uses `gotox`, or makes a bpf-to-bpf
+/// call (which moves `r10`).
+fn used_regs(programs: &[Program]) -> u16 {
+    const ALL: u16 = (1 << 11) - 1;
+    let mut used = 1u16;
+    for p in programs {
+        for insn in p.insns() {
+            match insn {
+                Insn::Call(CallTarget::Helper(_)) | Insn::Callx { .. } | Insn::Gotox { .. } => {
+                    return ALL;
+                }
+                Insn::Call(CallTarget::Local(_)) => used |= 1 << 10,
+                _ => {}
+            }
+        }
+        for raw in p.to_raw() {
+            used |= 1 << (raw.dst & 15) | 1 << (raw.src & 15);
+        }
+    }
+    used & ALL
+}
+
+/// Whether hardened code can keep the instruction budget in `r11` for
+/// the whole run (charging a back edge is then `sub r11, n`, not a
+/// read-modify-write of the context, which would chain every loop
+/// iteration through a store and a load): only if no instruction uses
+/// `r11` as scratch or calls out (division and modulo, legacy packet
+/// loads, atomics, `gotox`, helper calls and `callx`).
+fn budget_in_register(programs: &[Program]) -> bool {
+    !programs.iter().flat_map(Program::insns).any(|i| {
+        matches!(
+            i,
+            Insn::Alu {
+                op: AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod,
+                ..
+            } | Insn::LdAbs { .. }
+                | Insn::LdInd { .. }
+                | Insn::Atomic { .. }
+                | Insn::Gotox { .. }
+                | Insn::Call(CallTarget::Helper(_))
+                | Insn::Callx { .. }
+        )
+    })
+}
+
+/// Whether trusted code for `insn` leaves `r9` alone (so a bias it holds
+/// stays valid along the fall-through path): loads and stores (which may
+/// set it, see `translate`), ALU operations other than division, modulo
+/// and shifts by a register, jumps, `ld_imm64`.
+fn keeps_r9(insn: &Insn) -> bool {
+    match *insn {
+        Insn::Alu { op, src, .. } => match op {
+            AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => false,
+            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => matches!(src, Operand::Imm(_)),
+            _ => true,
+        },
+        Insn::Load { .. }
+        | Insn::LoadSx { .. }
+        | Insn::LoadAcquire { .. }
+        | Insn::Store { .. }
+        | Insn::StoreRelease { .. }
+        | Insn::Neg { .. }
+        | Insn::Endian { .. }
+        | Insn::MovSx { .. }
+        | Insn::Jump { .. }
+        | Insn::Ja { .. }
+        | Insn::Gotol { .. }
+        | Insn::LdImm64 { .. }
+        | Insn::LdImm64Tail => true,
+        _ => false,
+    }
 }
 
 /// Check a static target `pc + 1 + off`.
@@ -413,8 +513,10 @@ pub(crate) fn compile(programs: &[Program], cfg: &JitConfig, key: u32) -> Result
         targets: Vec::new(),
         saves: Vec::new(),
         skip_next: false,
+        reg_budget: cfg.hardened && budget_in_register(programs),
+        bias_base: None,
     };
-    e.prologue();
+    e.prologue(used_regs(programs));
     let mut labels: Vec<Vec<Option<DynamicLabel>>> = Vec::with_capacity(programs.len());
     for p in programs {
         labels.push(
@@ -430,6 +532,8 @@ pub(crate) fn compile(programs: &[Program], cfg: &JitConfig, key: u32) -> Result
         e.targets = branch_targets(p.insns());
         e.saves = vec![None; p.len()];
         e.skip_next = false;
+        // Slot 0 is entered by calls and tail calls, not only from above.
+        e.bias_base = None;
         for (pc, insn) in p.insns().iter().enumerate() {
             if let Some(Some(label)) = l.get(pc) {
                 e.ops.dynamic_label(*label);
@@ -437,7 +541,17 @@ pub(crate) fn compile(programs: &[Program], cfg: &JitConfig, key: u32) -> Result
             if core::mem::take(&mut e.skip_next) {
                 continue;
             }
+            // What `r9` holds survives only into an instruction that leaves
+            // it alone and that nothing jumps to.
+            let keeps = keeps_r9(insn);
+            if !keeps || e.targets.get(pc).copied().unwrap_or(true) {
+                e.bias_base = None;
+            }
             e.insn(prog, p.insns(), l, pc, insn, slot_base)?;
+            // Atomics and the rest may have changed `r9`.
+            if !keeps || written_reg(insn).is_some_and(|r| e.bias_base == Some(x(r))) {
+                e.bias_base = None;
+            }
         }
         slot_base += p.len();
     }
@@ -499,51 +613,96 @@ impl Emitter<'_> {
             off,
             kind,
             aux,
+            base: None,
         });
         label
     }
 
-    fn prologue(&mut self) {
+    /// The entry function. `used` is the set of BPF registers (bit `i`
+    /// for `ri`) the code may touch ([`used_regs`]): only those of the
+    /// callee-saved `r6..=r10` are saved, only the used entry registers
+    /// are set.
+    fn prologue(&mut self, used: u16) {
         let fp0 = layout::frame_pointer(0) as i64;
-        asm!(self.ops
-            ; push rbp
-            ; push rbx
-            ; push r12
-            ; push r13
-            ; push r14
-            ; push r15
-            ; sub rsp, 8
-            ; mov r12, rdi
-            ; mov [r12 + off::SAVED_RSP], rsp
-            ; mov rdi, [r12 + off::ARGS]
-            ; mov rsi, [r12 + off::ARGS + 8]
-            ; mov rdx, [r12 + off::ARGS + 16]
-            ; mov rcx, [r12 + off::ARGS + 24]
-            ; mov r8, [r12 + off::ARGS + 32]
-            ; xor eax, eax
-            ; xor ebx, ebx
-            ; xor r13d, r13d
-            ; xor r14d, r14d
-            ; xor r15d, r15d
-            ; mov rbp, QWORD fp0
-        );
-        if !self.hardened() {
-            // Trusted code keeps the host address of the frame in `rbp`.
-            asm!(self.ops ; add rbp, [r12 + off::STACK_BIAS]);
+        let uses = |r: Reg| used & (1 << r.num()) != 0;
+        // Callee-saved x86 registers the code writes, in push order; r12
+        // (the context) always.
+        let mut saved: Vec<u8> = Vec::with_capacity(6);
+        if uses(Reg::R10) {
+            saved.push(x(Reg::R10));
+        }
+        if uses(Reg::R6) {
+            saved.push(x(Reg::R6));
+        }
+        saved.push(12);
+        for r in [Reg::R7, Reg::R8, Reg::R9] {
+            if uses(r) {
+                saved.push(x(r));
+            }
+        }
+        for &r in &saved {
+            asm!(self.ops ; push Rq(r));
+        }
+        // Keep `rsp` 16-byte aligned at the call below (a return address
+        // and the pushes before it).
+        let pad = if saved.len().is_multiple_of(2) { 8 } else { 0 };
+        if pad != 0 {
+            asm!(self.ops ; sub rsp, pad);
         }
         asm!(self.ops
-            ; call QWORD [r12 + off::ENTRY]
-            ; mov [r12 + off::R0], rax
-            ; ->epilogue:
-            ; mov rsp, [r12 + off::SAVED_RSP]
-            ; add rsp, 8
-            ; pop r15
-            ; pop r14
-            ; pop r13
-            ; pop r12
-            ; pop rbx
-            ; pop rbp
-            ; ret
+            ; mov r12, rdi
+            ; mov [r12 + off::SAVED_RSP], rsp
+        );
+        for (i, r) in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5]
+            .into_iter()
+            .enumerate()
+        {
+            if uses(r) {
+                let o = off::ARGS + 8 * i as i32;
+                asm!(self.ops ; mov Rq(x(r)), [r12 + o]);
+            }
+        }
+        asm!(self.ops ; xor eax, eax);
+        for r in [Reg::R6, Reg::R7, Reg::R8, Reg::R9] {
+            if uses(r) {
+                asm!(self.ops ; xor Rd(x(r)), Rd(x(r)));
+            }
+        }
+        if uses(Reg::R10) {
+            asm!(self.ops ; mov rbp, QWORD fp0);
+            if !self.hardened() {
+                // Trusted code keeps the host address of the frame in `rbp`.
+                asm!(self.ops ; add rbp, [r12 + off::STACK_BIAS]);
+            }
+        }
+        if self.reg_budget {
+            asm!(self.ops
+                ; mov r11, [r12 + off::BUDGET]
+                ; call QWORD [r12 + off::ENTRY]
+                ; mov [r12 + off::BUDGET], r11
+            );
+        } else {
+            asm!(self.ops ; call QWORD [r12 + off::ENTRY]);
+        }
+        asm!(self.ops ; mov [r12 + off::R0], rax);
+        // The entry program returned: `rsp` is back where it was. A trap
+        // stub comes from any depth and restores it first.
+        for normal in [true, false] {
+            if !normal {
+                asm!(self.ops
+                    ; ->epilogue:
+                    ; mov rsp, [r12 + off::SAVED_RSP]
+                );
+            }
+            if pad != 0 {
+                asm!(self.ops ; add rsp, pad);
+            }
+            for &r in saved.iter().rev() {
+                asm!(self.ops ; pop Rq(r));
+            }
+            asm!(self.ops ; ret);
+        }
+        asm!(self.ops
             ; ->ldabs_fail:
             ; mov QWORD [r12 + off::R0], 0
             ; jmp ->epilogue
@@ -561,6 +720,9 @@ impl Emitter<'_> {
             asm!(self.ops ; =>s.label);
             if let Some(v) = s.aux {
                 asm!(self.ops ; mov r11, QWORD v);
+            }
+            if let Some(b) = s.base {
+                asm!(self.ops ; lea r11, [Rq(b) + o]);
             }
             asm!(self.ops
                 ; mov QWORD [r12 + off::STATUS], st
@@ -626,16 +788,36 @@ impl Emitter<'_> {
         }
         let stub = self.stub(status::BUDGET, pc, 0, 0, 0, None);
         let n = n.min(i32::MAX as usize) as i32;
-        asm!(self.ops
-            ; sub QWORD [r12 + off::BUDGET], n
-            ; jb =>stub
-        );
+        if self.reg_budget {
+            asm!(self.ops
+                ; sub r11, n
+                ; jb =>stub
+            );
+        } else {
+            asm!(self.ops
+                ; sub QWORD [r12 + off::BUDGET], n
+                ; jb =>stub
+            );
+        }
     }
 
-    /// Unconditional transfer from `pc` to slot `t`.
+    /// Unconditional transfer from `pc` to slot `t`. A backward one in
+    /// hardened code charges the budget and jumps if it lasts (`jae`),
+    /// else falls into a jump to the trap stub.
     fn goto(&mut self, pc: usize, t: usize, label: DynamicLabel) {
-        if t <= pc {
-            self.charge(pc, pc - t + 1);
+        if t <= pc && self.hardened() {
+            let stub = self.stub(status::BUDGET, pc, 0, 0, 0, None);
+            let n = (pc - t + 1).min(i32::MAX as usize) as i32;
+            if self.reg_budget {
+                asm!(self.ops ; sub r11, n);
+            } else {
+                asm!(self.ops ; sub QWORD [r12 + off::BUDGET], n);
+            }
+            asm!(self.ops
+                ; jae =>label
+                ; jmp =>stub
+            );
+            return;
         }
         asm!(self.ops ; jmp =>label);
     }
@@ -682,23 +864,31 @@ impl Emitter<'_> {
                     disp: i32::from(o),
                 };
             }
-            // The guest address: the base register itself, or `r11`.
-            let mut g = x(base);
-            if o != 0 {
-                asm!(self.ops ; lea r11, [Rq(g) + i32::from(o)]);
-                g = 11;
+            // `r9` = the bias of the address's tag, unless it still holds
+            // that of an earlier access with the same base register in
+            // this straight-line run of accesses ([`Emitter::bias_base`]):
+            // both addresses are valid (the code is verified) and at most
+            // 64 KiB apart, so in the same region, so of the same tag.
+            let b = x(base);
+            let o = i32::from(o);
+            if self.bias_base != Some(b) {
+                if o == 0 {
+                    asm!(self.ops ; mov r9, Rq(b));
+                } else {
+                    asm!(self.ops ; lea r9, [Rq(b) + o]);
+                }
+                asm!(self.ops
+                    ; shr r9, 32
+                    ; mov r9, [r12 + r9 * 8 + off::BIAS]
+                );
+                self.bias_base = Some(b);
             }
-            asm!(self.ops
-                ; mov r9, Rq(g)
-                ; shr r9, 32
-                ; mov r9, [r12 + r9 * 8 + off::BIAS]
-            );
-            // `g` is a BPF register or r11: the code between here and the
-            // access (an operand in r10, nothing for loads) keeps it.
+            // `b` is a BPF register: the code between here and the access
+            // (an operand in r10, nothing for loads) keeps it.
             return Mem {
                 base: 9,
-                index: Some(g),
-                disp: 0,
+                index: Some(b),
+                disp: o,
             };
         }
         // Frame-relative fast path: `r10` is always `frame_pointer(k)` for a
@@ -720,28 +910,36 @@ impl Emitter<'_> {
             };
         }
         let b = x(base);
-        if o == 0 {
-            asm!(self.ops ; mov r11, Rq(b));
-        } else {
-            asm!(self.ops ; lea r11, [Rq(b) + i32::from(o)]);
-        }
         let stub = self.stub(status::MEM, pc, u64::from(size), o, kind, None);
-        let len_field = if kind == access::READ { 8 } else { 16 };
+        if let Some(st) = self.stubs.last_mut() {
+            st.base = Some(b);
+        }
+        let lim = if kind == access::READ {
+            off::RLIM
+        } else {
+            off::WLIM
+        };
         let n = i32::from(size);
-        // r10 = the tag's entry, r9 = offset + size, checked against the
-        // entry's length, then the host address of the access's end.
+        let o = i32::from(o);
+        // r10 = the tag (below `ntags`), r9 = `a + size` checked against
+        // the tag's limit (`tag << 32` plus the region's length: the
+        // offset plus size is at most the length), then plus the tag's
+        // bias: the host address of the access's end. The fault stub
+        // recomputes the guest address from the base register, which the
+        // checks leave alone.
+        if o == 0 {
+            asm!(self.ops ; mov r10, Rq(b));
+        } else {
+            asm!(self.ops ; lea r10, [Rq(b) + o]);
+        }
         asm!(self.ops
-            ; mov r10, r11
             ; shr r10, 32
             ; cmp r10, [r12 + off::NTAGS]
             ; jae =>stub
-            ; shl r10, 5
-            ; add r10, [r12 + off::TABLE]
-            ; mov r9d, r11d
-            ; add r9, n
-            ; cmp r9, [r10 + len_field]
+            ; lea r9, [Rq(b) + o + n]
+            ; cmp r9, [r12 + r10 * 8 + lim]
             ; ja =>stub
-            ; add r9, [r10]
+            ; add r9, [r12 + r10 * 8 + off::BIAS]
         );
         Mem {
             base: 9,
@@ -945,6 +1143,10 @@ impl Emitter<'_> {
                 let s = self.operand(src, width);
                 let test = cond == JmpCond::Set;
                 match (width, s, test) {
+                    // `test` sets the flags every condition reads as a
+                    // comparison with 0 does.
+                    (Width::W64, Src::K(0), false) => asm!(self.ops ; test Rq(d), Rq(d)),
+                    (Width::W32, Src::K(0), false) => asm!(self.ops ; test Rd(d), Rd(d)),
                     (Width::W64, Src::R(s), false) => asm!(self.ops ; cmp Rq(d), Rq(s)),
                     (Width::W64, Src::K(k), false) => asm!(self.ops ; cmp Rq(d), DWORD k),
                     (Width::W32, Src::R(s), false) => asm!(self.ops ; cmp Rd(d), Rd(s)),
@@ -1088,7 +1290,8 @@ impl Emitter<'_> {
     /// Atomic op on `m` with the register `s`.
     fn atomic(&mut self, m: Mem, op: AtomicOp, w64: bool, s: u8) {
         match m.index {
-            Some(i) => asm!(self.ops ; add r9, Rq(i)),
+            Some(i) if m.disp == 0 => asm!(self.ops ; add r9, Rq(i)),
+            Some(i) => asm!(self.ops ; lea r9, [r9 + Rq(i) + m.disp]),
             None if m.base == 9 && m.disp == 0 => {}
             None => asm!(self.ops ; lea r9, [Rq(m.base) + m.disp]),
         }
@@ -1227,6 +1430,13 @@ impl Emitter<'_> {
             }
             _ => {}
         }
+        if let Operand::Imm(k) = src
+            && self.hardened()
+            && self.cfg.blinding
+            && self.blind_in_place(op, w, d, k)
+        {
+            return;
+        }
         let s = self.operand(src, w);
         macro_rules! both {
             ($m:ident) => {
@@ -1248,10 +1458,43 @@ impl Emitter<'_> {
                 // Zero without an immediate (BPF has no flags to keep).
                 (_, Src::K(0)) => asm!(self.ops ; xor Rd(d), Rd(d)),
                 (Width::W64, Src::R(s)) => asm!(self.ops ; mov Rq(d), Rq(s)),
+                // A non-negative immediate is the same zero-extended (a
+                // shorter encoding).
+                (Width::W64, Src::K(k)) if k > 0 => asm!(self.ops ; mov Rd(d), DWORD k),
                 (Width::W64, Src::K(k)) => asm!(self.ops ; mov Rq(d), DWORD k),
                 (Width::W32, Src::R(s)) => asm!(self.ops ; mov Rd(d), Rd(s)),
                 (Width::W32, Src::K(k)) => asm!(self.ops ; mov Rd(d), DWORD k),
             },
+            // Strength reduction of multiplications by small constants
+            // (the low 64 or 32 bits of the product are the same; a
+            // 32-bit `lea`/`shl`/`mov` zero-extends like `imul`).
+            AluOp::Mul if matches!(s, Src::K(1)) => {
+                if w == Width::W32 {
+                    asm!(self.ops ; mov Rd(d), Rd(d));
+                }
+            }
+            AluOp::Mul if matches!(s, Src::K(3 | 5 | 9)) => {
+                let k = if let Src::K(k) = s { k } else { 3 };
+                match (w, k) {
+                    (Width::W64, 3) => asm!(self.ops ; lea Rq(d), [Rq(d) + Rq(d) * 2]),
+                    (Width::W64, 5) => asm!(self.ops ; lea Rq(d), [Rq(d) + Rq(d) * 4]),
+                    (Width::W64, _) => asm!(self.ops ; lea Rq(d), [Rq(d) + Rq(d) * 8]),
+                    (Width::W32, 3) => asm!(self.ops ; lea Rd(d), [Rq(d) + Rq(d) * 2]),
+                    (Width::W32, 5) => asm!(self.ops ; lea Rd(d), [Rq(d) + Rq(d) * 4]),
+                    (Width::W32, _) => asm!(self.ops ; lea Rd(d), [Rq(d) + Rq(d) * 8]),
+                }
+            }
+            AluOp::Mul if matches!(s, Src::K(k) if k > 1 && k.count_ones() == 1) => {
+                let n = if let Src::K(k) = s {
+                    k.trailing_zeros() as i8
+                } else {
+                    0
+                };
+                match w {
+                    Width::W64 => asm!(self.ops ; shl Rq(d), n),
+                    Width::W32 => asm!(self.ops ; shl Rd(d), n),
+                }
+            }
             _ => match (w, s) {
                 (Width::W64, Src::R(s)) => asm!(self.ops ; imul Rq(d), Rq(s)),
                 (Width::W64, Src::K(k)) => asm!(self.ops ; imul Rq(d), Rq(d), DWORD k),
@@ -1259,6 +1502,27 @@ impl Emitter<'_> {
                 (Width::W32, Src::K(k)) => asm!(self.ops ; imul Rd(d), Rd(d), DWORD k),
             },
         }
+    }
+
+    /// A blinded move of `k` into `dst` in two instructions on `dst` itself
+    /// (`k ^ key` then `^ key`: sign extension commutes with xor; a move
+    /// of 0 is `xor`, no immediate). Only moves: an operation that reads
+    /// `dst` would put both instructions on its dependency chain, where
+    /// the blinded register operand (computed off the chain) adds one.
+    /// `false`: use the blinded register operand.
+    fn blind_in_place(&mut self, op: AluOp, w: Width, d: u8, k: i32) -> bool {
+        let key = self.key as i32;
+        match (op, w) {
+            (AluOp::Mov, _) if k == 0 => asm!(self.ops ; xor Rd(d), Rd(d)),
+            (AluOp::Mov, Width::W64) => {
+                asm!(self.ops ; mov Rq(d), DWORD k ^ key ; xor Rq(d), DWORD key);
+            }
+            (AluOp::Mov, Width::W32) => {
+                asm!(self.ops ; mov Rd(d), DWORD k ^ key ; xor Rd(d), DWORD key);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Shifts; the amount is masked to the width (x86 masks `cl` the same
@@ -1276,10 +1540,10 @@ impl Emitter<'_> {
                     }
                     Operand::Reg(s) => {
                         let s = self.rv(s);
-                        // Shift `t` (dst, or r11 holding dst when dst is rcx) by cl.
-                        let t = if d == RCX { 11 } else { d };
+                        // Shift `t` (dst, or r9 holding dst when dst is rcx) by cl.
+                        let t = if d == RCX { 9 } else { d };
                         if s != RCX || d == RCX {
-                            asm!(self.ops ; mov r11, rcx);
+                            asm!(self.ops ; mov r9, rcx);
                         }
                         if s != RCX {
                             asm!(self.ops ; mov rcx, Rq(s));
@@ -1289,9 +1553,9 @@ impl Emitter<'_> {
                             Width::W32 => asm!(self.ops ; $m Rd(t), cl),
                         }
                         if d == RCX {
-                            asm!(self.ops ; mov rcx, r11);
+                            asm!(self.ops ; mov rcx, r9);
                         } else if s != RCX {
-                            asm!(self.ops ; mov rcx, r11);
+                            asm!(self.ops ; mov rcx, r9);
                         }
                     }
                 }

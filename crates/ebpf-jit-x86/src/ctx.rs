@@ -133,6 +133,13 @@ pub(crate) struct Ctx<B: ?Sized = [u64]> {
     /// Trusted code: `stack_host - STACK_BASE`, the difference between the
     /// host frame pointer in `rbp` and the guest `r10`.
     pub(crate) stack_bias: u64,
+    /// Hardened code: for each tag below `ntags`, the first guest address
+    /// past what programs may read (`tag << 32` plus the region's
+    /// readable length), so an access `[a, a + n)` is in bounds iff
+    /// `a + n <= rlim[tag(a)]`; it then reads at `a + bias[tag(a)]`.
+    pub(crate) rlim: [u64; MAX_TAGS],
+    /// The same for writes (the writable length).
+    pub(crate) wlim: [u64; MAX_TAGS],
     // ---- Rust side only ----
     /// The session (`*mut Session<'_>`), valid for the run.
     pub(crate) sess: *mut (),
@@ -198,6 +205,8 @@ impl<const N: usize> Ctx<[u64; N]> {
             scratch: 0,
             stack_host: 0,
             stack_bias: 0,
+            rlim: [0; MAX_TAGS],
+            wlim: [0; MAX_TAGS],
             sess: core::ptr::null_mut(),
             trap: None,
             tables,
@@ -245,4 +254,6 @@ pub(crate) mod off {
     pub(crate) const STACK_HOST: i32 = offset_of!(Ctx, stack_host) as i32;
     pub(crate) const BIAS: i32 = offset_of!(Ctx, bias) as i32;
     pub(crate) const STACK_BIAS: i32 = offset_of!(Ctx, stack_bias) as i32;
+    pub(crate) const RLIM: i32 = offset_of!(Ctx, rlim) as i32;
+    pub(crate) const WLIM: i32 = offset_of!(Ctx, wlim) as i32;
 }

@@ -10,10 +10,11 @@
 //!   call (the code gets it as a thin pointer; the trampoline restores
 //!   the bias table's length from `nbias`); its `table` points at
 //!   `regions` (8 + number-of-maps entries, so every tag below `ntags` has
-//!   an entry) and its inline `bias` has the same `ntags` entries, each
-//!   describing a slice borrowed from the session's [`Memory`] that stays
-//!   valid until the next helper call, after which both are rebuilt from
-//!   the same session;
+//!   an entry) and its inline `bias`, `rlim` and `wlim` have the same
+//!   `ntags` entries, each describing a slice borrowed from the run's
+//!   [`Memory`] that stays valid until the next helper call, after which
+//!   all are rebuilt from the same session (a run without a session,
+//!   [`Env::Memory`], is only started for a set that calls no helper);
 //! * tables kept between runs of a [`crate::JitVm`]
 //!   ([`crate::ctx::Tables::valid`]) describe the same runtime's memory:
 //!   the `JitVm` holds the runtime's only `&mut` between runs and
@@ -27,7 +28,7 @@
 #![allow(unsafe_code)]
 
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
-use ebpf_runtime::layout::{self, INPUT_TAG, PACKET_TAG, RODATA_TAG, STACK_TAG};
+use ebpf_runtime::layout::{self, INPUT_BASE, INPUT_TAG, PACKET_TAG, RODATA_TAG, STACK_TAG};
 use ebpf_runtime::{Access, Fault, Memory, Outcome, Session, Trap};
 
 use crate::ctx::{Ctx, Region, UNSUPPORTED_WHAT, access, status};
@@ -65,6 +66,12 @@ fn bias(r: &Region, tag: usize) -> u64 {
     (r.ptr as u64).wrapping_sub((tag as u64) << 32)
 }
 
+/// The read and write limits of region `r` at `tag` (see [`Ctx::rlim`]).
+fn limits(r: &Region, tag: usize) -> (u64, u64) {
+    let base = (tag as u64) << 32;
+    (base.wrapping_add(r.rlen), base.wrapping_add(r.wlen))
+}
+
 /// Build the region table and the bias table from the session's memory
 /// and point the context at them. `false` if the bias table is too small.
 fn build_table(mem: &mut Memory<'_>, ctx: &mut Ctx) -> bool {
@@ -76,6 +83,15 @@ fn build_table(mem: &mut Memory<'_>, ctx: &mut Ctx) -> bool {
     for (tag, (e, r)) in b.iter_mut().zip(regions).enumerate() {
         *e = bias(r, tag);
     }
+    let (Some(rl), Some(wl)) = (
+        ctx.rlim.get_mut(..regions.len()),
+        ctx.wlim.get_mut(..regions.len()),
+    ) else {
+        return false;
+    };
+    for (tag, ((rl, wl), r)) in rl.iter_mut().zip(wl.iter_mut()).zip(regions).enumerate() {
+        (*rl, *wl) = limits(r, tag);
+    }
     ctx.table = regions.as_ptr();
     ctx.ntags = regions.len() as u64;
     true
@@ -85,12 +101,21 @@ fn build_table(mem: &mut Memory<'_>, ctx: &mut Ctx) -> bool {
 /// runtime (the other regions have not moved: see [`crate::ctx::Tables::valid`]).
 fn set_input(mem: &mut Memory<'_>, ctx: &mut Ctx) {
     let (input, packet) = input_regions(mem);
+    set_input_regions(ctx, input, packet);
+}
+
+/// [`set_input`] with the regions given.
+#[inline]
+fn set_input_regions(ctx: &mut Ctx, input: Region, packet: Region) {
     for (tag, r) in [(INPUT_TAG as usize, input), (PACKET_TAG as usize, packet)] {
         if let Some(e) = ctx.tables.regions.get_mut(tag) {
             *e = r;
         }
         if let Some(b) = ctx.bias.get_mut(tag) {
             *b = bias(&r, tag);
+        }
+        if let (Some(rl), Some(wl)) = (ctx.rlim.get_mut(tag), ctx.wlim.get_mut(tag)) {
+            (*rl, *wl) = limits(&r, tag);
         }
     }
 }
@@ -167,10 +192,21 @@ extern "sysv64" fn helper_trampoline(thin: *mut u8) -> u64 {
     // SAFETY: `fat` is the pointer `run` gave the code; no other reference
     // to the context is used while the generated code runs.
     let ctx = unsafe { &mut *fat };
-    // SAFETY: `sess` was set by `run` from a `&mut Session` that outlives
-    // the call into generated code and is not otherwise used meanwhile.
-    let sess = unsafe { &mut *ctx.sess.cast::<Session<'_>>() };
     let pc = ctx.call_pc as u32;
+    if ctx.sess.is_null() {
+        // A run without a session (`Env::Memory`) is only started for sets
+        // that call no helper; stay safe if one does.
+        ctx.trap = Some(Trap::Unsupported {
+            pc,
+            what: "a helper call in a run without a session",
+        });
+        ctx.status = status::TRAP;
+        return STOP;
+    }
+    // SAFETY: `sess` was set by `run_in` from a `&mut Session` that
+    // outlives the call into generated code and is not otherwise used
+    // meanwhile.
+    let sess = unsafe { &mut *ctx.sess.cast::<Session<'_>>() };
     let id = if ctx.call_kind == 0 {
         ctx.call_id as u32
     } else {
@@ -278,6 +314,72 @@ pub(crate) unsafe fn run(
     ctx: &mut Box<Ctx>,
 ) -> Result<Outcome, Trap> {
     let entry = sess.entry();
+    let args = sess.args();
+    let limits = Limits::of(sess.config());
+    // SAFETY: forwarded to our caller's contract.
+    unsafe { run_in(c, Env::Session(sess), entry, args, limits, ctx) }
+}
+
+/// The configuration's limits a run needs (read only when the tables are
+/// rebuilt).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    budget: u64,
+    may_goto: u64,
+    frames: u32,
+}
+
+impl Limits {
+    pub(crate) fn of(config: &ebpf_runtime::Config) -> Limits {
+        Limits {
+            budget: config.insn_budget,
+            may_goto: config.may_goto_budget,
+            frames: config.call_frames(),
+        }
+    }
+}
+
+/// What a run executes in: a whole session (helpers can be called), or
+/// only the memory, for a set that calls no helper (no session to build;
+/// [`crate::JitVm`]'s fast path).
+pub(crate) enum Env<'s, 'a> {
+    Session(&'s mut Session<'a>),
+    Memory(&'s mut Memory<'a>),
+}
+
+impl<'a> Env<'_, 'a> {
+    fn mem(&mut self) -> &mut Memory<'a> {
+        match self {
+            Env::Session(s) => &mut s.mem,
+            Env::Memory(m) => m,
+        }
+    }
+
+    /// The session for the helper trampoline (null without one: the
+    /// trampoline then traps).
+    fn sess_ptr(&mut self) -> *mut () {
+        match self {
+            Env::Session(s) => (&mut **s as *mut Session<'a>).cast::<()>(),
+            Env::Memory(_) => core::ptr::null_mut(),
+        }
+    }
+}
+
+/// [`run`] in `env`, from program `entry` with argument registers `args`.
+///
+/// # Safety
+///
+/// That of [`run`]; with [`Env::Memory`], the set must call no helper
+/// (`callx` or `call` of a helper id): the trampoline has no session and
+/// traps.
+pub(crate) unsafe fn run_in(
+    c: &Compiled<'_>,
+    mut env: Env<'_, '_>,
+    entry: u32,
+    args: [u64; 5],
+    limits: Limits,
+    ctx: &mut Box<Ctx>,
+) -> Result<Outcome, Trap> {
     let Some(&entry_addr) = c.entries.get(entry as usize) else {
         return Err(Trap::NoSuchProgram {
             pc: 0,
@@ -288,9 +390,19 @@ pub(crate) unsafe fn run(
     if ctx.tables.valid {
         // Same runtime, same compiled set as the run that built the
         // tables: only the input moved.
-        set_input(&mut sess.mem, ctx);
+        match &mut env {
+            Env::Session(s) => set_input(&mut s.mem, ctx),
+            Env::Memory(m) => {
+                // Built by `Runtime::memory`: no packet, so the packet
+                // region is the input.
+                let r = m.region_mut(INPUT_TAG).map_or(Region::EMPTY, |s| {
+                    Region::new(s.as_mut_ptr(), s.len(), true)
+                });
+                set_input_regions(ctx, r, r);
+            }
+        }
     } else {
-        let tags = layout::MAP_TAG_BASE as usize + sess.mem.maps.len();
+        let tags = layout::MAP_TAG_BASE as usize + env.mem().maps.len();
         if ctx.nbias < tags {
             let tables = core::mem::take(&mut ctx.tables);
             *ctx = Ctx::boxed(tables, tags).ok_or(Trap::Unsupported {
@@ -298,7 +410,7 @@ pub(crate) unsafe fn run(
                 what: "more than 1016 maps in a JIT run",
             })?;
         }
-        if !build_table(&mut sess.mem, ctx) {
+        if !build_table(env.mem(), ctx) {
             return Err(Trap::Unsupported {
                 pc: 0,
                 what: "more than 1016 maps in a JIT run",
@@ -320,8 +432,7 @@ pub(crate) unsafe fn run(
                 what: "a stack region that is not STACK_SIZE bytes",
             });
         };
-        let config = sess.config();
-        let frames = config.call_frames();
+        let frames = limits.frames;
         // Trusted code keeps host frame pointers in `rbp`: guest plus
         // `stack_bias`, for the depth check's limit too.
         let stack_bias = stack_host.wrapping_sub(layout::STACK_BASE);
@@ -337,18 +448,19 @@ pub(crate) unsafe fn run(
         ctx.gotox = c.slots.as_ptr();
         ctx.entries = c.entries.as_ptr();
         ctx.nentries = c.entries.len();
-        ctx.budget0 = config.insn_budget;
-        ctx.may_goto0 = config.may_goto_budget;
+        ctx.budget0 = limits.budget;
+        ctx.may_goto0 = limits.may_goto;
         ctx.frames = frames;
         ctx.tables.valid = ctx.tables.keep;
     }
     let budget = ctx.budget0;
     ctx.budget = budget;
     ctx.may_goto = ctx.may_goto0;
-    ctx.args = sess.args();
+    ctx.args = args;
     ctx.status = status::OK;
     ctx.entry = entry_addr;
-    ctx.sess = (sess as *mut Session<'_>).cast::<()>();
+    // Last: no use of `env` may come between this and the call.
+    ctx.sess = env.sess_ptr();
     // SAFETY: offset 0 of the code is the entry function, generated by
     // `codegen::compile` with the `sysv64` signature `fn(*mut u8)` (the
     // context); the buffer is read-execute and outlives the call. The
@@ -362,11 +474,52 @@ pub(crate) unsafe fn run(
     // the length back from `nbias`).
     let ctx: &mut Ctx = ctx;
     f((ctx as *mut Ctx).cast::<u8>());
+    decode(ctx, env.mem(), c.hardened)
+}
+
+/// A run of a [`crate::JitVm`] whose set calls no helper, with tables
+/// kept from an earlier run (`ctx.tables.valid`): only the input entries,
+/// the entry registers and the counters are set. Returns the status;
+/// [`decode`] turns it into the run's result (with the memory, for a
+/// fault).
+///
+/// # Safety
+///
+/// That of [`run_in`] with [`Env::Memory`]: `code` and `entry` are the
+/// entry function's and a program's addresses in a [`Compiled`] set that
+/// calls no helper, `ctx` the context its tables were built in for the
+/// runtime `input` belongs to now.
+#[inline]
+pub(crate) unsafe fn run_prepared(code: u64, entry: u64, input: &mut [u8], ctx: &mut Ctx) -> u64 {
+    // Without a packet (as `Runtime::memory` builds it), the packet region
+    // is the input.
+    let r = Region::new(input.as_mut_ptr(), input.len(), true);
+    set_input_regions(ctx, r, r);
+    let r1 = if input.is_empty() { 0 } else { INPUT_BASE };
+    ctx.args = [r1, input.len() as u64, 0, 0, 0];
+    ctx.budget = ctx.budget0;
+    ctx.may_goto = ctx.may_goto0;
+    ctx.status = status::OK;
+    ctx.entry = entry;
+    ctx.sess = core::ptr::null_mut();
+    // SAFETY: as in `run_in`: `code` is offset 0 of a live read-execute
+    // buffer, the entry function with the `sysv64` signature
+    // `fn(*mut u8)`; the context is boxed (it stays put) and its tables
+    // describe the runtime's memory with the input entries set above.
+    let f: extern "sysv64" fn(*mut u8) = unsafe { core::mem::transmute(code) };
+    f((ctx as *mut Ctx).cast::<u8>());
+    ctx.status
+}
+
+/// The result of a run that returned to Rust: `r0`, or the trap its
+/// status describes (`mem` is the run's memory, for faults).
+pub(crate) fn decode(ctx: &mut Ctx, mem: &mut Memory<'_>, hardened: bool) -> Result<Outcome, Trap> {
+    let budget = ctx.budget0;
     let pc = ctx.f_pc as u32;
     match ctx.status {
         status::OK => Ok(Outcome {
             r0: ctx.r0,
-            insns: if c.hardened {
+            insns: if hardened {
                 budget.saturating_sub(ctx.budget)
             } else {
                 0
@@ -381,7 +534,6 @@ pub(crate) unsafe fn run(
             let size = ctx.f_size;
             let base = addr.wrapping_sub(ctx.f_off);
             let tag = layout::tag(addr);
-            let mem = &mut sess.mem;
             let (fault, acc) = match ctx.f_kind {
                 access::READ => (Fault::OutOfBounds, Access::Read),
                 access::WRITE => (

@@ -86,7 +86,8 @@
 //! [`Jit::new`] / [`Jit::with_programs`] compile; [`Jit::run`],
 //! [`Jit::invoke`], [`Jit::run_session`] and [`Jit::prepare`] (a
 //! [`JitVm`] for repeated runs, which keeps the run context and its tables
-//! between runs and only swaps the input in) mirror
+//! between runs and only swaps the input in; for a set that calls no
+//! helper it builds no session, only the memory when a run faults) mirror
 //! `ebpf_interp::Interpreter`; [`Jit::invoke_trusted`] is the `unsafe`
 //! entry for trusted code; [`Jit::emit`] gives the machine code for
 //! listings. The generated code's layout and register map are described in
@@ -98,8 +99,10 @@
 //! x86-64 hosts; generated code uses the System V calling convention
 //! internally), register allocation (the map is fixed) and other
 //! optimisations beyond: the frame-relative fast path, saving only the
-//! callee-saved registers a bpf-to-bpf callee may write, and
-//! `if cond goto +1; goto L` as one inverted branch.
+//! callee-saved registers a bpf-to-bpf callee may write (and at entry only
+//! those the set uses), `if cond goto +1; goto L` as one inverted branch,
+//! the budget in a register, a bias reused across accesses through one
+//! base register (trusted), and strength-reduced multiplications.
 #![deny(unsafe_code)]
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -206,6 +209,11 @@ pub struct Jit {
     entries: Vec<u64>,
     slots: Vec<u64>,
     config: JitConfig,
+    /// Some program calls a helper (`call` of a helper id, `callx`): runs
+    /// need a whole session, not only the memory.
+    calls_helpers: bool,
+    /// Host address of the entry function (offset 0 of `code`).
+    code_addr: u64,
 }
 
 impl Jit {
@@ -226,12 +234,21 @@ impl Jit {
             .iter()
             .map(|o| o.map_or(0, |o| exec.addr(o)))
             .collect();
+        let calls_helpers = programs.iter().flat_map(Program::insns).any(|i| {
+            matches!(
+                i,
+                ebpf_isa::Insn::Call(ebpf_isa::CallTarget::Helper(id)) if *id >= 0
+            ) || matches!(i, ebpf_isa::Insn::Callx { .. })
+        });
+        let code_addr = exec.addr(0);
         Ok(Jit {
             code: exec,
             len: code.bytes.len(),
             entries,
             slots,
             config,
+            calls_helpers,
+            code_addr,
         })
     }
 
@@ -418,10 +435,18 @@ impl JitVm<'_> {
     /// Run program 0 with `input` as the input region (`r1` = its address,
     /// 0 if empty; `r2` = its length).
     pub fn run(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
-        let mut sess = self
-            .rt
-            .session(Invocation::new(input), self.jit.entries.len() as u32);
-        self.jit.run_hardened(&mut sess, &mut self.ctx)
+        if !self.jit.config.hardened {
+            return Err(Trap::Unsupported {
+                pc: 0,
+                what: "trusted JIT code entered through the safe API",
+            });
+        }
+        // SAFETY: hardened code checks every access against the run's
+        // regions, so running it has no precondition.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.run_any(input)
+        }
     }
 
     /// Run program 0 on `input` like [`JitVm::run`], with code of either
@@ -433,11 +458,90 @@ impl JitVm<'_> {
     /// accepted by a verifier for this runtime.
     #[allow(unsafe_code)]
     pub unsafe fn run_trusted(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
-        let mut sess = self
-            .rt
-            .session(Invocation::new(input), self.jit.entries.len() as u32);
         // SAFETY: forwarded to our caller's contract.
-        unsafe { exec::run(&self.jit.compiled(), &mut sess, &mut self.ctx) }
+        unsafe { self.run_any(input) }
+    }
+
+    /// A run of program 0 on `input`: without a session (only the memory,
+    /// with the tables kept from the previous run) when the set calls no
+    /// helper, in a session otherwise.
+    ///
+    /// # Safety
+    ///
+    /// That of [`JitVm::run_trusted`].
+    #[allow(unsafe_code)]
+    #[inline]
+    unsafe fn run_any(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
+        if !self.jit.calls_helpers
+            && self.ctx.tables.valid
+            && let Some(&entry) = self.jit.entries.first()
+        {
+            // SAFETY: forwarded to our caller's contract; the set calls no
+            // helper and the tables were built for this runtime by an
+            // earlier run of this `JitVm` (`valid`), as `run_prepared` needs.
+            let st = unsafe { exec::run_prepared(self.jit.code_addr, entry, input, &mut self.ctx) };
+            if st == ctx::status::OK {
+                return Ok(Outcome {
+                    r0: self.ctx.r0,
+                    insns: if self.jit.config.hardened {
+                        self.ctx.budget0.saturating_sub(self.ctx.budget)
+                    } else {
+                        0
+                    },
+                });
+            }
+            return self.decode(input);
+        }
+        // SAFETY: forwarded to our caller's contract.
+        unsafe { self.run_setup(input) }
+    }
+
+    /// The result of a fast-path run that did not end with `exit`.
+    #[cold]
+    #[inline(never)]
+    fn decode(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
+        let mut mem = self.rt.memory(input);
+        exec::decode(&mut self.ctx, &mut mem, self.jit.config.hardened)
+    }
+
+    /// A run that builds the tables, or in a session (a set calling
+    /// helpers).
+    ///
+    /// # Safety
+    ///
+    /// That of [`JitVm::run_trusted`].
+    #[allow(unsafe_code)]
+    #[inline(never)]
+    unsafe fn run_setup(&mut self, input: &mut [u8]) -> Result<Outcome, Trap> {
+        let compiled = self.jit.compiled();
+        if self.jit.calls_helpers {
+            let mut sess = self
+                .rt
+                .session(Invocation::new(input), self.jit.entries.len() as u32);
+            // SAFETY: forwarded to our caller's contract.
+            return unsafe { exec::run(&compiled, &mut sess, &mut self.ctx) };
+        }
+        // The same entry registers as `Runtime::session` gives.
+        let r1 = if input.is_empty() {
+            0
+        } else {
+            ebpf_runtime::layout::INPUT_BASE
+        };
+        let args = [r1, input.len() as u64, 0, 0, 0];
+        let limits = exec::Limits::of(self.rt.config());
+        let mut mem = self.rt.memory(input);
+        // SAFETY: forwarded to our caller's contract; the set calls no
+        // helper, so the run needs no session.
+        unsafe {
+            exec::run_in(
+                &compiled,
+                exec::Env::Memory(&mut mem),
+                0,
+                args,
+                limits,
+                &mut self.ctx,
+            )
+        }
     }
 
     /// The runtime (to inspect maps, the trace, the stack between runs).

@@ -963,3 +963,43 @@ fn many_maps_in_every_mode() {
         assert_eq!(check_rt(&text, &[], &mk), Ok(0x55 + 7), "{maps} maps");
     }
 }
+
+#[test]
+fn reused_bias_and_strength_reduced_code() {
+    // Trusted code reuses a tag's bias across accesses through one base
+    // register (loads, stores, ALU and jumps in between), and not across a
+    // write of the base, a jump target, or from the input to the stack.
+    let input: Vec<u8> = (0u8..64).collect();
+    let text = "r6 = r10
+                r6 += -64
+                r0 = *(u32 *)(r1 +16)
+                r2 = *(u8 *)(r1 +9)
+                *(u64 *)(r6 +8) = r2
+                r3 = *(u16 *)(r1 +6)
+                if r3 == 0 goto out
+                r2 = *(u64 *)(r6 +8)
+                r0 += r2
+                r1 += 32
+                r4 = *(u32 *)(r1 +0)
+                r0 ^= r4
+                r5 = *(u8 *)(r1 +1)
+              l: r5 *= 3
+                r4 *= 5
+                w3 *= 9
+                r2 *= 8
+                w5 *= 1
+                r4 += r5
+                r0 += r4
+                r0 += r3
+                r0 += r2
+                r7 = *(u32 *)(r1 +4)
+                r0 += r7
+                r1 += 4
+                if w7 != 0 goto m
+                r0 += 1
+              m: r8 = *(u8 *)(r1 +0)
+                r0 += r8
+                if r8 s< 52 goto l
+              out: exit";
+    check(text, &input).unwrap();
+}

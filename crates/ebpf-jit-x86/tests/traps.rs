@@ -371,3 +371,36 @@ fn bpf_loop_is_refused_with_a_typed_trap() {
     let interp = ebpf_interp::Interpreter::new(&prog).expect("valid");
     assert_eq!(interp.run(&mut rt, &mut []), Ok(3));
 }
+
+#[test]
+fn prepared_runs_trap_like_the_interpreter() {
+    // A `JitVm` runs a set without helper calls without a session once its
+    // tables are built (the first run): every later run must still check
+    // each access and give the interpreter's trap, with pc, and the budget.
+    let cases = [
+        "r0 = *(u8 *)(r1 +0)\nr0 = *(u32 *)(r1 +4)\nexit",
+        "r2 = *(u8 *)(r1 +0)\n*(u64 *)(r1 +2) = r2\nr0 = 0\nexit",
+        "r1 = 0x700000000 ll\nr0 = *(u8 *)(r1 +0)\nexit",
+        "r0 = 0\nl: r0 += 1\nif r0 != 0 goto l\nexit",
+        "r6 = 3\nl: call f\nr6 -= 1\nif r6 != 0 goto l\nr0 = *(u64 *)(r1 +0)\nexit\nf: r0 = 1\nexit",
+    ];
+    for text in cases {
+        let prog = ebpf_isa::asm::assemble(text).unwrap();
+        let interp = ebpf_interp::Interpreter::new(&prog).unwrap();
+        let jit = Jit::new(&prog, JitConfig::hardened()).unwrap();
+        let mut config = Config::deterministic();
+        config.insn_budget = 1000;
+        let mut rt_i = Runtime::with_config(config.clone());
+        let mut rt_j = Runtime::with_config(config);
+        let mut vm = jit.prepare(&mut rt_j);
+        for input in [&[7u8; 8][..], &[1u8, 2, 3], &[], &[9u8; 16]] {
+            let want = interp.run(&mut rt_i, &mut input.to_vec());
+            let got = vm.run(&mut input.to_vec()).map(|o| o.r0);
+            match (&want, &got) {
+                // The budget is charged at back edges only: same variant.
+                (Err(Trap::BudgetExhausted { .. }), Err(Trap::BudgetExhausted { .. })) => {}
+                _ => assert_eq!(got, want, "{text} on {input:?}"),
+            }
+        }
+    }
+}
