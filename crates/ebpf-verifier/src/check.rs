@@ -1284,15 +1284,29 @@ impl Walker<'_> {
     /// `current`: called while walking the last instruction of the history
     /// (a decision it makes), whose own entry is then skipped.
     fn mark_precise(&mut self, st: &mut VerifierState, regs: u16, slots: u64, current: bool) {
-        if regs == 0 && slots == 0 {
+        let frame = st.frames.len().saturating_sub(1);
+        let mut d = Demand {
+            frame,
+            ..Demand::default()
+        };
+        if let (Some(r), Some(s)) = (d.regs.get_mut(frame), d.slots.get_mut(frame)) {
+            *r = regs;
+            *s = slots;
+        }
+        self.mark_precise_demand(st, d, current);
+    }
+
+    /// [`Walker::mark_precise`] for a demand in several frames (the
+    /// innermost is `d.frame`): `__mark_chain_precision` with the kernel's
+    /// `backtrack_state`, following values across bpf-to-bpf calls and
+    /// returns.
+    fn mark_precise_demand(&mut self, st: &mut VerifierState, mut d: Demand, current: bool) {
+        if d.is_empty() {
             return;
         }
-        let depth = st.frames.len();
-        let frame = u32::try_from(depth.saturating_sub(1)).unwrap_or(u32::MAX);
         // The current state is not marked: only stored states are
         // compared against, and the walk below reaches every one this
         // path descends from (as the kernel's `__mark_chain_precision`).
-        let (mut r, mut sl) = (regs, slots);
         let trace = self.level & LOG_LEVEL2 != 0;
         let len = st.history.len();
         let hist = if current {
@@ -1304,52 +1318,68 @@ impl Walker<'_> {
         if trace {
             let last = st.history.last().map_or(0, |h| h.0);
             self.log.push_str(&format!(
-                "mark_precise: frame{frame}: last_idx {last} first_idx {first} subseq_idx -1 \n"
+                "mark_precise: frame{}: last_idx {last} first_idx {first} subseq_idx -1 \n",
+                d.frame
             ));
         }
         let prog = self.prog;
         let log = if trace { Some(&mut self.log) } else { None };
-        if !backtrack(prog, hist, frame, &mut r, &mut sl, log) {
+        // The instruction being walked is the history's last one.
+        let later = if current {
+            st.history.last().map(|h| h.0)
+        } else {
+            None
+        };
+        if !backtrack(prog, hist, &mut d, later, log) {
             return self.mark_all_precise(st);
         }
         let mut parent = st.parent;
         while let Some(p) = parent {
-            if r == 0 && sl == 0 {
+            if d.is_empty() {
                 return;
             }
             let Some(c) = self.checkpoints.get_mut(p) else {
                 return;
             };
-            if c.state.frames.len() != depth {
+            // The walk stands where the parent state stood: in its
+            // innermost frame.
+            if d.frame.saturating_add(1) != c.state.frames.len() {
                 return self.mark_all_precise(st);
             }
-            set_precise(&mut c.state, &mut r, &mut sl);
-            if trace {
-                let shown = c
-                    .state
-                    .frames
-                    .last()
-                    .map(|f| f.display(self.maps).to_string())
-                    .unwrap_or_default();
-                self.log.push_str(&format!(
-                    "mark_precise: frame{frame}: parent state regs={} stack={}: {shown}\n",
-                    reg_mask_text(r),
-                    stack_mask_text(sl)
-                ));
-                if r != 0 || sl != 0 {
-                    let last = c.state.history.last().map_or(0, |h| h.0);
-                    let parent_first = c.state.history.first().map_or(0, |h| h.0);
+            for fr in (0..=d.frame).rev() {
+                let (Some(r), Some(sl)) = (d.regs.get_mut(fr), d.slots.get_mut(fr)) else {
+                    continue;
+                };
+                set_precise(&mut c.state, fr, r, sl);
+                if trace {
+                    let shown = c
+                        .state
+                        .frames
+                        .get(fr)
+                        .map(|f| f.display(self.maps).to_string())
+                        .unwrap_or_default();
                     self.log.push_str(&format!(
-                        "mark_precise: frame{frame}: last_idx {last} first_idx {parent_first} subseq_idx {first} \n"
+                        "mark_precise: frame{fr}: parent state regs={} stack={}: {shown}\n",
+                        reg_mask_text(*r),
+                        stack_mask_text(*sl)
                     ));
-                    first = parent_first;
                 }
             }
-            if r == 0 && sl == 0 {
+            if d.is_empty() {
                 return;
             }
+            let later = first;
+            let last = c.state.history.last().map_or(0, |h| h.0);
+            let parent_first = c.state.history.first().map_or(0, |h| h.0);
+            if trace {
+                self.log.push_str(&format!(
+                    "mark_precise: frame{}: last_idx {last} first_idx {parent_first} subseq_idx {first} \n",
+                    d.frame
+                ));
+            }
+            first = parent_first;
             let log = if trace { Some(&mut self.log) } else { None };
-            let ok = backtrack(prog, &c.state.history, frame, &mut r, &mut sl, log);
+            let ok = backtrack(prog, &c.state.history, &mut d, Some(later), log);
             parent = c.state.parent;
             if !ok {
                 return self.mark_all_precise(st);
@@ -1489,7 +1519,7 @@ impl Walker<'_> {
                     // loop keeps a copy of this one (`add_scc_backedge`).
                     // What the old state's safety rested on, this path now
                     // rests on too (`propagate_precision`).
-                    let (regs, slots, single) = precise_marks(&c.state);
+                    let demand = precise_demand(&c.state);
                     if self.level & LOG_LEVEL2 != 0 {
                         let text = propagating_text(&c.state);
                         self.log.push_str(&text);
@@ -1500,11 +1530,7 @@ impl Walker<'_> {
                     if let Some(c) = self.checkpoints.get_mut(id) {
                         c.hits = c.hits.saturating_add(1);
                     }
-                    if single {
-                        self.mark_precise(st, regs, slots, false);
-                    } else {
-                        self.mark_all_precise(st);
-                    }
+                    self.mark_precise_demand(st, demand, false);
                     return Ok(Visited::Prune);
                 }
             } else if self.is_ancestor(id, st.parent)
@@ -4482,27 +4508,29 @@ fn hist_of(insn: &Insn, st: &VerifierState) -> Hist {
     }
 }
 
-/// The registers and stack slots a state holds precise (innermost frame),
-/// and whether no scalar of an outer frame is precise (otherwise callers
-/// mark everything).
-fn precise_marks(st: &VerifierState) -> (u16, u64, bool) {
-    let (mut regs, mut slots) = (0u16, 0u64);
-    for (i, r) in st.cur().regs.iter().enumerate() {
-        if r.ty == RegType::Scalar && r.precise {
-            regs |= 1 << i;
+/// What a pruning state's precise scalars ask of the current path, frame
+/// by frame (`propagate_precision`).
+fn precise_demand(st: &VerifierState) -> Demand {
+    let mut d = Demand {
+        frame: st.frames.len().saturating_sub(1),
+        ..Demand::default()
+    };
+    for (fr, f) in st.frames.iter().enumerate() {
+        let (Some(regs), Some(slots)) = (d.regs.get_mut(fr), d.slots.get_mut(fr)) else {
+            continue;
+        };
+        for (i, r) in f.regs.iter().enumerate().take(10) {
+            if r.ty == RegType::Scalar && r.precise {
+                *regs |= 1 << i;
+            }
+        }
+        for (i, slot) in f.stack.iter().enumerate().take(64) {
+            if slot.has_spill() && slot.spilled.ty == RegType::Scalar && slot.spilled.precise {
+                *slots |= 1 << i;
+            }
         }
     }
-    for (i, slot) in st.cur().stack.iter().enumerate().take(64) {
-        if slot.has_spill() && slot.spilled.ty == RegType::Scalar && slot.spilled.precise {
-            slots |= 1 << i;
-        }
-    }
-    let outer = st.frames.len().saturating_sub(1);
-    let outer_precise = st.frames.iter().take(outer).any(|f| {
-        f.regs.iter().any(|r| r.ty == RegType::Scalar && r.precise)
-            || f.stack.iter().any(|s| s.has_spill() && s.spilled.precise)
-    });
-    (regs, slots, !outer_precise)
+    d
 }
 
 /// The kernel's `propagate_precision` log lines for the precise scalars
@@ -4532,27 +4560,40 @@ fn propagating_text(old: &VerifierState) -> String {
     out
 }
 
-/// Set `precise` on the scalars of the innermost frame named by `regs`
+/// Set `precise` on the scalars of frame `frame` named by `regs`
 /// and `slots`, and drop from them the ones that already were: their
 /// history was followed when they were marked (so the walk up stops
 /// there, as the kernel's does).
-fn set_precise(st: &mut VerifierState, regs: &mut u16, slots: &mut u64) {
-    let f = st.cur_mut();
+fn set_precise(st: &mut VerifierState, frame: usize, regs: &mut u16, slots: &mut u64) {
+    let Some(f) = st.frames.get_mut(frame) else {
+        return;
+    };
     for (i, r) in f.regs.iter_mut().enumerate() {
-        if *regs & (1 << i) != 0 && r.ty == RegType::Scalar {
-            if r.precise {
+        if *regs & (1 << i) != 0 {
+            // Only scalars are tracked; a demand on anything else ends.
+            if r.ty != RegType::Scalar || r.precise {
                 *regs &= !(1 << i);
             }
-            r.precise = true;
+            if r.ty == RegType::Scalar {
+                r.precise = true;
+            }
         }
     }
     for (i, slot) in f.stack.iter_mut().enumerate().take(64) {
-        if *slots & (1 << i) != 0 && slot.has_spill() && slot.spilled.ty == RegType::Scalar {
-            if slot.spilled.precise {
+        if *slots & (1 << i) != 0 {
+            let spilled_scalar = slot.has_spill() && slot.spilled.ty == RegType::Scalar;
+            if !spilled_scalar || slot.spilled.precise {
                 *slots &= !(1 << i);
             }
-            slot.spilled.precise = true;
+            if spilled_scalar {
+                slot.spilled.precise = true;
+            }
         }
+    }
+    // Slots beyond the frame's stack hold nothing to mark.
+    let kept = f.stack.len().min(64);
+    if kept < 64 {
+        *slots &= (1u64 << kept).wrapping_sub(1);
     }
 }
 
@@ -4587,38 +4628,65 @@ fn log_insn_text(insn: &Insn) -> String {
     }
 }
 
+/// The values whose precision is still asked for, per frame
+/// (`struct backtrack_state`): bit `i` of `regs[f]` is `r<i>` of frame
+/// `f`, bit `i` of `slots[f]` its `fp-8*(i+1)`; `frame` is the frame the
+/// walk stands in.
+#[derive(Clone, Copy, Debug, Default)]
+struct Demand {
+    regs: [u16; MAX_CALL_FRAMES],
+    slots: [u64; MAX_CALL_FRAMES],
+    frame: usize,
+}
+
+impl Demand {
+    fn is_empty(&self) -> bool {
+        self.regs.iter().all(|r| *r == 0) && self.slots.iter().all(|s| *s == 0)
+    }
+}
+
 /// Walk `hist` backwards from its end, moving the demand for precise
-/// values (`regs`, `slots`) from what each instruction defined to what it
-/// used (`backtrack_insn`). `false`: an instruction this cannot follow (a
-/// call, another frame's stack, a narrow spill), so the caller marks
-/// everything.
+/// values from what each instruction defined to what it used
+/// (`backtrack_insn`), into a callee at its `exit` and back to the caller
+/// at the `call` that entered it. `later`: the instruction walked after
+/// `hist`'s last one (to tell a function's return from a callback's).
+/// `false`: an instruction this cannot follow (a narrow spill, a helper or
+/// callback in the way, an atomic), so the caller marks everything.
 fn backtrack(
     prog: &Program,
     hist: &[(usize, Hist)],
-    frame: u32,
-    regs: &mut u16,
-    slots: &mut u64,
+    d: &mut Demand,
+    mut later: Option<usize>,
     mut log: Option<&mut String>,
 ) -> bool {
     const ARGS: u16 = 0b11_1110;
     let bit = |r: Reg| 1u16 << r.num();
+    let insns = prog.insns();
     for &(pc, aux) in hist.iter().rev() {
-        if *regs == 0 && *slots == 0 {
+        if d.is_empty() {
             return true;
         }
-        let Some(insn) = prog.insns().get(pc) else {
+        let Some(insn) = insns.get(pc) else {
+            return false;
+        };
+        let f = d.frame;
+        let (Some(&cur_regs), Some(&cur_slots)) = (d.regs.get(f), d.slots.get(f)) else {
             return false;
         };
         // The demand as it stands before this instruction
         // (`backtrack_insn`'s trace).
         if let Some(l) = log.as_deref_mut() {
             l.push_str(&format!(
-                "mark_precise: frame{frame}: regs={} stack={} before {pc}: {}\n",
-                reg_mask_text(*regs),
-                stack_mask_text(*slots),
+                "mark_precise: frame{f}: regs={} stack={} before {pc}: {}\n",
+                reg_mask_text(cur_regs),
+                stack_mask_text(cur_slots),
                 log_insn_text(insn)
             ));
         }
+        let any_slots = d.slots.iter().any(|s| *s != 0);
+        let Some(regs) = d.regs.get_mut(f) else {
+            return false;
+        };
         match *insn {
             Insn::Alu {
                 op: AluOp::Mov,
@@ -4655,10 +4723,12 @@ fn backtrack(
                 if *regs & bit(dst) != 0 {
                     *regs &= !bit(dst);
                     match aux {
-                        Hist::Stack { frame: f, spi }
-                            if f == frame && size == Size::DW && spi < 64 =>
-                        {
-                            *slots |= 1 << spi;
+                        Hist::Stack { frame: sf, spi } if size == Size::DW && spi < 64 => {
+                            // A spilled value, of this frame or a caller's.
+                            match d.slots.get_mut(sf as usize) {
+                                Some(s) if sf as usize <= f => *s |= 1 << spi,
+                                _ => return false,
+                            }
                         }
                         Hist::Stack { .. } => return false,
                         // Loaded from map, packet or context memory.
@@ -4667,23 +4737,29 @@ fn backtrack(
                 }
             }
             Insn::Store { size, src, .. } => {
-                if let Hist::Stack { frame: f, spi } = aux
+                if let Hist::Stack { frame: sf, spi } = aux
                     && spi < 64
-                    && *slots & (1 << spi) != 0
+                    && d.slots
+                        .get(sf as usize)
+                        .is_some_and(|s| s & (1 << spi) != 0)
                 {
-                    if f != frame || size != Size::DW {
+                    if size != Size::DW {
                         return false;
                     }
-                    *slots &= !(1 << spi);
-                    if let Operand::Reg(x) = src {
-                        *regs |= bit(x);
+                    if let Some(s) = d.slots.get_mut(sf as usize) {
+                        *s &= !(1 << spi);
+                    }
+                    if let (Operand::Reg(x), Some(r)) = (src, d.regs.get_mut(f)) {
+                        *r |= bit(x);
                     }
                 }
             }
             Insn::Atomic { src, .. } => {
-                if let Hist::Stack { spi, .. } = aux
+                if let Hist::Stack { frame: sf, spi } = aux
                     && spi < 64
-                    && *slots & (1 << spi) != 0
+                    && d.slots
+                        .get(sf as usize)
+                        .is_some_and(|s| s & (1 << spi) != 0)
                 {
                     return false;
                 }
@@ -4704,29 +4780,70 @@ fn backtrack(
                 }
             }
             Insn::Ja { .. } | Insn::Gotol { .. } | Insn::MayGoto { .. } => {}
-            Insn::Call(CallTarget::Helper(_)) | Insn::LdAbs { .. } | Insn::LdInd { .. } => {
-                // r0 is the helper's (or the packet's); nothing else may be
-                // asked for across it.
-                if *regs & ARGS != 0 || *slots != 0 {
+            Insn::Call(CallTarget::Helper(id)) => {
+                // r0 is the helper's; nothing else may be asked for across
+                // it, nor across a callback it runs.
+                let into_callback = is_callback_helper(id) && later != Some(pc.saturating_add(1));
+                if *regs & ARGS != 0 || any_slots || into_callback {
                     return false;
                 }
                 *regs &= !1;
             }
-            // Walking back, a call met before any exit is the one that
-            // entered this frame: its r1-r5 were the caller's, everything
-            // else was unset. Demands on the arguments or the stack cannot
-            // be followed into the caller here.
-            Insn::Call(CallTarget::Local(_)) => {
-                if *regs & ARGS != 0 || *slots != 0 {
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+                if *regs & ARGS != 0 || any_slots {
                     return false;
                 }
+                *regs &= !1;
+            }
+            // A function's return: what this frame asks of r0 the callee
+            // computed (the caller's r1-r5 were clobbered by the call).
+            Insn::Exit => {
+                let returns_to_call = later.is_some_and(|l| {
+                    l > 0
+                        && matches!(
+                            insns.get(l.saturating_sub(1)),
+                            Some(Insn::Call(CallTarget::Local(_)))
+                        )
+                        && !matches!(insns.get(l), Some(Insn::Call(CallTarget::Helper(id))) if is_callback_helper(*id))
+                });
+                if !returns_to_call || *regs & ARGS != 0 {
+                    return false;
+                }
+                let r0 = *regs & 1;
+                *regs &= !1;
+                let callee = f.saturating_add(1);
+                match (d.regs.get_mut(callee), d.slots.get(callee)) {
+                    (Some(r), Some(0)) if *r == 0 => *r = r0,
+                    _ => return false,
+                }
+                d.frame = callee;
+            }
+            // Walking back, the call that entered this frame: its r1-r5
+            // were the caller's; nothing else of the callee was set.
+            Insn::Call(CallTarget::Local(_)) => {
+                if *regs & !ARGS != 0 || cur_slots != 0 || f == 0 {
+                    return false;
+                }
+                let args = *regs & ARGS;
                 *regs = 0;
-                return true;
+                let caller = f.saturating_sub(1);
+                match d.regs.get_mut(caller) {
+                    Some(r) => *r |= args,
+                    None => return false,
+                }
+                d.frame = caller;
             }
             _ => return false,
         }
+        later = Some(pc);
     }
     true
+}
+
+/// `bpf_for_each_map_elem`, `bpf_find_vma`, `bpf_loop`,
+/// `bpf_user_ringbuf_drain`: helpers that call back.
+fn is_callback_helper(id: i32) -> bool {
+    matches!(id, 164 | 180 | 181 | 209)
 }
 
 fn swap_const(insn: &Insn, v: u64) -> u64 {
