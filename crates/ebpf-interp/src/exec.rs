@@ -719,22 +719,24 @@ pub(crate) fn fast(
                     bail!();
                 }
                 // The entry frame's exit ends the run.
-                let Some(f) = calls.frames.pop() else {
+                let Some(f) = calls.frames.last() else {
                     return (EXITED, stop - pc as u64);
                 };
-                // A `bpf_loop` callback's exit is the slow path's (rare: put
-                // the frame back rather than look at it twice on every exit).
+                // A `bpf_loop` callback's exit is the slow path's.
                 if f.lp.is_some() {
-                    calls.frames.push(f);
                     bail!();
                 }
-                let t = f.ret as usize;
+                // Only the fields needed, read in place (moving the whole
+                // frame out would copy it through the stack).
+                let (t, saved, base, prog) = (f.ret as usize, f.saved, f.base, f.prog);
+                let n = calls.frames.len() - 1;
+                calls.frames.truncate(n);
                 stop = stop - pc as u64 + t as u64;
                 pc = t;
-                [r[6], r[7], r[8], r[9]] = f.saved;
+                [r[6], r[7], r[8], r[9]] = saved;
                 r[10] = r[10].wrapping_add(ebpf_runtime::STACK_FRAME_SIZE as u64);
-                calls.base = f.base as usize;
-                calls.prog = f.prog as usize;
+                calls.base = base as usize;
+                calls.prog = prog as usize;
             }
             // Superinstructions (`compile::fuse`).
             LDX64_LDX64 => {
