@@ -1164,6 +1164,41 @@ impl Walker<'_> {
         self.stack_live.get(pc).copied().unwrap_or(u64::MAX)
     }
 
+    /// `check_packet_access`'s range check: `size` bytes at `start` from
+    /// packet pointer `reg` (`R{regno}`) lie in the range proven against
+    /// `data_end`, and its variable part is not negative.
+    fn check_packet_range(
+        &mut self,
+        pc: usize,
+        regno: impl core::fmt::Display,
+        reg: &RegState,
+        start: i64,
+        size: i64,
+    ) -> Result<(), Refusal> {
+        if reg.var.smin_value < 0 {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."
+                ),
+            ));
+        }
+        let end = start.saturating_add(size);
+        if start < 0 || end > reg.range {
+            self.log.push_str(&format!(
+                "invalid access to packet, off={start} size={size}, R{regno}(id={},off={start},r={})\n",
+                reg.id, reg.range
+            ));
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{regno} offset is outside of the packet"),
+            ));
+        }
+        Ok(())
+    }
+
     /// `update_peak_states`: stored states, freed or not, and back-edge
     /// states.
     fn update_peak_states(&mut self) {
@@ -2558,27 +2593,7 @@ impl Walker<'_> {
                 // every pointer of its id shares (`check_packet_access`):
                 // only the fixed offset and the access size are added.
                 let start = i64::from(base.off).saturating_add(i64::from(off));
-                if base.var.smin_value < 0 {
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!(
-                            "R{r} min value is negative, either use unsigned index or do a if (index >=0) check."
-                        ),
-                    ));
-                }
-                let end = start.saturating_add(i64::from(n));
-                if start < 0 || end > base.range {
-                    self.log.push_str(&format!(
-                        "invalid access to packet, off={start} size={n}, R{r}(id={},off={start},r={})\n",
-                        base.id, base.range
-                    ));
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!("R{r} offset is outside of the packet"),
-                    ));
-                }
+                self.check_packet_range(pc, r, &base, start, i64::from(n))?;
                 Ok(Some(RegState::unknown_scalar()))
             }
             _ => Err(refuse(
@@ -3626,28 +3641,7 @@ impl Walker<'_> {
                         "helper access to the packet is not allowed",
                     ));
                 }
-                let start = i64::from(r.off);
-                let end = start.saturating_add(i64::from(size));
-                if r.var.smin_value < 0 {
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!(
-                            "R{regno} min value is negative, either use unsigned index or do a if (index >=0) check."
-                        ),
-                    ));
-                }
-                if start < 0 || end > r.range {
-                    self.log.push_str(&format!(
-                        "invalid access to packet, off={start} size={size}, R{regno}(id={},off={start},r={})\n",
-                        r.id, r.range
-                    ));
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!("R{regno} offset is outside of the packet"),
-                    ));
-                }
+                self.check_packet_range(pc, regno, &r, i64::from(r.off), i64::from(size))?;
                 Ok(())
             }
             _ => Err(refuse(
