@@ -103,6 +103,8 @@ pub enum CtxField {
     PacketEnd,
     /// The packet metadata (`PTR_TO_PACKET_META`).
     PacketMeta,
+    /// The skb's socket, if any (`PTR_TO_SOCK_COMMON_OR_NULL`).
+    SockCommonOrNull,
 }
 
 /// What a helper returns (`enum bpf_return_type`, the kinds modelled).
@@ -117,6 +119,12 @@ pub enum RetType {
     /// `RET_PTR_TO_RINGBUF_MEM_OR_NULL`: a ring buffer sample of the size
     /// in argument 2, an acquired reference.
     RingbufMemOrNull,
+    /// `RET_PTR_TO_SOCKET_OR_NULL`.
+    SocketOrNull,
+    /// `RET_PTR_TO_TCP_SOCK_OR_NULL`.
+    TcpSockOrNull,
+    /// `RET_PTR_TO_SOCK_COMMON_OR_NULL`.
+    SockCommonOrNull,
 }
 
 /// What a helper argument must be (`enum bpf_arg_type`, the kinds
@@ -179,6 +187,17 @@ pub enum ArgType {
     ConstStr,
     /// `ARG_PTR_TO_STACK_OR_NULL`: a pointer into the stack, or 0.
     StackOrNull,
+    /// `ARG_PTR_TO_SOCK_COMMON`: any socket pointer.
+    SockCommon,
+    /// `ARG_PTR_TO_SOCKET`: a full socket.
+    Socket,
+    /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON`: any socket pointer (or a BTF-typed
+    /// one, not modelled); `release`: `OBJ_RELEASE`, the call releases the
+    /// reference it holds (`bpf_sk_release`).
+    BtfIdSockCommon {
+        /// `OBJ_RELEASE`.
+        release: bool,
+    },
 }
 
 /// A helper's prototype (`struct bpf_func_proto`).
@@ -193,6 +212,9 @@ pub struct HelperProto {
     /// The call may move the packet (`bpf_helper_changes_pkt_data`): every
     /// packet pointer is invalid afterwards.
     pub changes_pkt_data: bool,
+    /// `is_acquire_function`: the result, once not `NULL`, is a reference
+    /// the program must release (`bpf_sk_lookup_tcp`).
+    pub acquires: bool,
 }
 
 /// The answer to "may this program call helper `id`?".
@@ -476,6 +498,7 @@ fn refuse(errno: &'static str, insn: usize, message: impl Into<String>) -> Refus
 
 const EACCES: &str = "EACCES";
 const EINVAL: &str = "EINVAL";
+const EFAULT: &str = "EFAULT";
 const E2BIG: &str = "E2BIG";
 
 /// The walker's state shared by every path.
@@ -2096,11 +2119,19 @@ impl Walker<'_> {
                         format!("R{} leaks addr into mem", src.num()),
                     ));
                 }
-                if base.ty == RegType::Ctx {
+                // `is_ctx_reg`, `is_pkt_reg`, `is_sk_reg` (exact types).
+                let forbidden = (base.ty == RegType::Ctx && base.flags == TypeFlags::NONE)
+                    || base.ty.is_pkt_pointer()
+                    || (base.ty.is_sk_pointer() && !base.maybe_null());
+                if forbidden {
                     return Err(refuse(
                         EACCES,
                         pc,
-                        format!("BPF_ATOMIC stores into R{} ctx is not allowed", dst.num()),
+                        format!(
+                            "BPF_ATOMIC stores into R{} {} is not allowed",
+                            dst.num(),
+                            base.type_str()
+                        ),
                     ));
                 }
                 let old = self.mem_access(pc, st, dst, base, off, size, Access::Read)?;
@@ -2436,7 +2467,11 @@ impl Walker<'_> {
             ));
         }
         match ptr.ty {
-            RegType::ConstMapPtr | RegType::PacketEnd => {
+            RegType::ConstMapPtr
+            | RegType::PacketEnd
+            | RegType::SockCommon
+            | RegType::Socket
+            | RegType::TcpSock => {
                 return Err(refuse(
                     EACCES,
                     pc,
@@ -2552,6 +2587,12 @@ impl Walker<'_> {
                     Some(CtxField::Packet) => Ok(Some(RegState::pointer(RegType::Packet))),
                     Some(CtxField::PacketMeta) => Ok(Some(RegState::pointer(RegType::PacketMeta))),
                     Some(CtxField::PacketEnd) => Ok(Some(RegState::pointer(RegType::PacketEnd))),
+                    Some(CtxField::SockCommonOrNull) => {
+                        let mut v = RegState::pointer(RegType::SockCommon);
+                        v.flags = TypeFlags::MAYBE_NULL;
+                        v.id = self.new_id();
+                        Ok(Some(v))
+                    }
                 }
             }
             RegType::MapValue => {
@@ -2583,6 +2624,36 @@ impl Walker<'_> {
                     format!("invalid access to memory, mem_size={sz} off={o} size={n}")
                 })?;
                 Ok(Some(RegState::unknown_scalar()))
+            }
+            RegType::SockCommon | RegType::Socket | RegType::TcpSock => {
+                if write {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{r} cannot write into {}", base.type_str()),
+                    ));
+                }
+                // `check_sock_access`.
+                if base.var.smin_value < 0 {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "R{r} min value is negative, either use unsigned index or do a if (index >=0) check."
+                        ),
+                    ));
+                }
+                let at = off.saturating_add(base.off);
+                if !sock_access_ok(base.ty, at, n) {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{r} invalid {} access off={at} size={n}", base.type_str()),
+                    ));
+                }
+                let mut v = RegState::unknown_scalar();
+                v.var.coerce_reg_to_size(size.bytes());
+                Ok(Some(v))
             }
             RegType::Packet | RegType::PacketMeta => {
                 // `may_access_direct_pkt_data`: some types only read.
@@ -3137,6 +3208,8 @@ impl Walker<'_> {
         let mut const_key: Option<u64> = None;
         let mut key_ptr: Option<(RegState, u32)> = None;
         let mut released: Option<u32> = None;
+        // The reference an argument holds (`meta.ref_obj_id`).
+        let mut arg_ref: Option<u32> = None;
         let mut callback: Option<usize> = None;
         // The largest size a memory argument's size register allows
         // (`msize_max_value`).
@@ -3339,6 +3412,48 @@ impl Walker<'_> {
                         return Err(expect("fp"));
                     }
                 }
+                ArgType::SockCommon => {
+                    if !r.ty.is_sk_pointer() || r.maybe_null() {
+                        return Err(expect("sock_common, sock, tcp_sock, xdp_sock"));
+                    }
+                }
+                ArgType::Socket => {
+                    if r.ty != RegType::Socket || r.maybe_null() {
+                        return Err(expect("sock"));
+                    }
+                }
+                ArgType::BtfIdSockCommon { release } => {
+                    if !r.ty.is_sk_pointer() || r.maybe_null() {
+                        return Err(expect(
+                            "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
+                        ));
+                    }
+                    if *release {
+                        if r.ref_obj_id == 0 {
+                            return Err(refuse(
+                                EINVAL,
+                                pc,
+                                format!(
+                                    "R{regno} must be referenced when passed to release function"
+                                ),
+                            ));
+                        }
+                        released = Some(r.ref_obj_id);
+                    }
+                }
+            }
+            if *arg != ArgType::Anything && r.ref_obj_id != 0 {
+                if let Some(other) = arg_ref {
+                    return Err(refuse(
+                        EFAULT,
+                        pc,
+                        format!(
+                            "more than one arg with ref_obj_id R{regno} {} {other}",
+                            r.ref_obj_id
+                        ),
+                    ));
+                }
+                arg_ref = Some(r.ref_obj_id);
             }
         }
         if let Some(start) = callback {
@@ -3378,12 +3493,17 @@ impl Walker<'_> {
         }
         if let Some(id) = released {
             // Every copy of the released pointer, spilled ones included,
-            // becomes an unknown scalar (`mark_reg_invalid` for a loader
-            // that may leak pointers).
+            // becomes an unknown scalar, or unreadable for a loader that may
+            // not leak pointers (`mark_reg_invalid`).
             st.refs.retain(|(r, _)| *r != id);
+            let gone = if self.unpriv {
+                RegState::not_init()
+            } else {
+                RegState::unknown_scalar()
+            };
             st.for_each_reg(|reg| {
                 if reg.ref_obj_id == id {
-                    *reg = RegState::unknown_scalar();
+                    *reg = gone;
                 }
             });
         }
@@ -3481,17 +3601,34 @@ impl Walker<'_> {
             RetType::RingbufMemOrNull => {
                 let mut r = RegState::pointer(RegType::Mem);
                 r.flags = TypeFlags::MAYBE_NULL.union(TypeFlags::RINGBUF);
-                // One id for the `NULL` check, then the reference's, which
-                // replaces it (`acquire_reference`): the kernel's numbering.
-                let _ = self.new_id();
-                let id = self.new_id();
-                r.id = id;
-                r.ref_obj_id = id;
+                r.id = self.new_id();
                 r.mem_size = alloc_size;
-                st.refs.push((id, pc));
+                r
+            }
+            RetType::SocketOrNull | RetType::TcpSockOrNull | RetType::SockCommonOrNull => {
+                let ty = match proto.ret {
+                    RetType::SocketOrNull => RegType::Socket,
+                    RetType::TcpSockOrNull => RegType::TcpSock,
+                    _ => RegType::SockCommon,
+                };
+                let mut r = RegState::pointer(ty);
+                r.flags = TypeFlags::MAYBE_NULL;
+                r.id = self.new_id();
                 r
             }
         };
+        let mut r0 = r0;
+        if is_ptr_cast_function(id) {
+            // The same socket: released with the argument's reference.
+            r0.ref_obj_id = arg_ref.unwrap_or(0);
+        } else if proto.acquires && r0.ty.is_pointer() {
+            // The reference's id replaces the `NULL` check's
+            // (`acquire_reference`): the kernel's numbering.
+            let rid = self.new_id();
+            r0.id = rid;
+            r0.ref_obj_id = rid;
+            st.refs.push((rid, pc));
+        }
         st.cur_mut().regs[0] = r0;
         Ok(())
     }
@@ -4438,6 +4575,53 @@ fn stack_const(st: &VerifierState, r: &RegState, size: u32) -> Option<u64> {
         return Some(v & mask);
     }
     None
+}
+
+/// A read of `size` bytes at `off` of a socket (`bpf_sock_is_valid_access`,
+/// `bpf_sock_common_is_valid_access`, `bpf_tcp_sock_is_valid_access`).
+fn sock_access_ok(ty: RegType, off: i32, size: i32) -> bool {
+    // `struct bpf_sock`: `type` up to `priority` is not part of the common
+    // socket.
+    const SOCK_COMMON_HOLE: std::ops::Range<i32> = 8..24;
+    // `sizeof(struct bpf_sock)`, `offsetofend(struct bpf_tcp_sock,
+    // icsk_retransmits)`.
+    const BPF_SOCK_SIZE: i32 = 80;
+    const BPF_TCP_SOCK_SIZE: i32 = 112;
+    if size <= 0 || off < 0 || off.checked_rem(size) != Some(0) {
+        return false;
+    }
+    // `bpf_ctx_narrow_access_ok`.
+    let narrow = |field: i32| size <= field && size.count_ones() == 1;
+    match ty {
+        RegType::SockCommon if SOCK_COMMON_HOLE.contains(&off) => false,
+        RegType::SockCommon | RegType::Socket => match off {
+            _ if off >= BPF_SOCK_SIZE => false,
+            // family, type, protocol, src_port, state, rx_queue_mapping:
+            // from their first byte; src_ip4, src_ip6, dst_ip4, dst_ip6:
+            // anywhere inside.
+            4 | 8 | 12 | 44 | 72 | 76 | 24..=43 | 52..=71 => narrow(4),
+            // dst_port: 4 bytes, or inside its 2.
+            48 | 49 => narrow(if size == 4 { 4 } else { 2 }),
+            // The padding after dst_port.
+            50 | 51 => false,
+            _ => size == 4,
+        },
+        RegType::TcpSock => match off {
+            _ if off >= BPF_TCP_SOCK_SIZE => false,
+            // bytes_received, bytes_acked.
+            80 | 88 => size == 8,
+            _ => size == 4,
+        },
+        _ => false,
+    }
+}
+
+/// `is_ptr_cast_function`: helpers whose result is the argument's socket
+/// seen as another type, holding the argument's reference.
+const fn is_ptr_cast_function(id: i32) -> bool {
+    // bpf_sk_fullsock, bpf_tcp_sock, bpf_skc_to_tcp6_sock ..
+    // bpf_skc_to_udp6_sock, bpf_skc_to_mptcp_sock.
+    matches!(id, 95 | 96 | 136..=140 | 196)
 }
 
 fn mark_null(st: &mut VerifierState, id: u32, is_null: bool) {

@@ -180,6 +180,10 @@ pub enum Code {
     /// `cannot write into packet`, `helper access to the packet is not
     /// allowed`: this program type may only read the packet.
     PacketReadOnly,
+    /// `R%d invalid sock access off=N size=M` (also `sock_common`,
+    /// `tcp_sock`), `R%d cannot write into sock`: a socket field that
+    /// cannot be read this way, or a store into a socket.
+    SockAccess,
     /// `At program exit the register R0 has ... should have been in [A,
     /// B]`.
     ReturnRange,
@@ -247,6 +251,7 @@ impl Code {
         Code::StackOfReturnedFrame,
         Code::LdAbs,
         Code::PacketReadOnly,
+        Code::SockAccess,
         Code::UnknownHelper,
         Code::HelperUnavailable,
         Code::GplOnly,
@@ -353,6 +358,7 @@ impl Code {
                 "classic packet load (LD_ABS/LD_IND) not usable here",
             ),
             Code::PacketReadOnly => ("EBPF-V318", "packet is read-only for this program type"),
+            Code::SockAccess => ("EBPF-V319", "invalid socket field access"),
             Code::ReturnRange => ("EBPF-V501", "return value out of range"),
             Code::ReturnNotScalar => ("EBPF-V502", "return value is not a number"),
             Code::ReferenceLeak => ("EBPF-V503", "reference not released"),
@@ -1032,6 +1038,44 @@ fn memory(m: &str) -> Option<Diagnosis> {
     }
     if m.starts_with("invalid access to packet") {
         return Some(Diagnosis::new(Code::PktOutOfRange, packet_hint(m)));
+    }
+    if let Some((r, rest)) = reg_prefix(m) {
+        if let Some(ty) = rest.strip_prefix("cannot write into ") {
+            return Some(Diagnosis::new(
+                Code::SockAccess,
+                format!(
+                    "R{r} is a {ty}, which programs may only read: change socket state through \
+                     the helpers made for it (bpf_setsockopt, bpf_sk_storage_get, ...)"
+                ),
+            ));
+        }
+        let sock = ["sock", "sock_common", "tcp_sock"].iter().find_map(|t| {
+            rest.strip_prefix(&format!("invalid {t} access "))
+                .map(|fields| (*t, fields))
+        });
+        if let Some((ty, fields)) = sock {
+            let (off, size) = (field(fields, "off="), field(fields, " size="));
+            let what = match ty {
+                "tcp_sock" => "struct bpf_tcp_sock has no field of this size at this offset: \
+                               read its fields by name with their declared size (all are \
+                               4 bytes but bytes_received and bytes_acked, 8)"
+                    .to_owned(),
+                "sock_common" => "a sock_common (from skb->sk or bpf_skc_lookup_tcp) has no \
+                                  such field: type, protocol, mark and priority need a full \
+                                  socket (`sk = bpf_sk_fullsock(sk); if (!sk) return ...;`), \
+                                  and other fields are read by name with their declared size"
+                    .to_owned(),
+                _ => "struct bpf_sock has no field of this size at this offset: read its \
+                      fields by name with their declared size (the addresses and dst_port \
+                      may also be read in narrower pieces)"
+                    .to_owned(),
+            };
+            let at = match (off, size) {
+                (Some(o), Some(n)) => format!(" ({n} bytes at offset {o} of R{r})"),
+                _ => String::new(),
+            };
+            return Some(Diagnosis::new(Code::SockAccess, format!("{what}{at}")));
+        }
     }
     if let Some(rest) = m.strip_prefix("invalid bpf_context access ") {
         let hint = match (field(rest, "off="), field(rest, " size=")) {
@@ -1800,6 +1844,13 @@ mod tests {
         ("the call stack of 9 frames is too deep", Code::CallTooDeep),
         ("missing btf func_info", Code::MissingFuncInfo),
         ("cannot write into packet", Code::PacketReadOnly),
+        ("R0 invalid sock access off=50 size=2", Code::SockAccess),
+        (
+            "R1 invalid sock_common access off=8 size=4",
+            Code::SockAccess,
+        ),
+        ("R0 invalid tcp_sock access off=0 size=2", Code::SockAccess),
+        ("R0 cannot write into sock", Code::SockAccess),
         (
             "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
             Code::LdAbs,

@@ -4,9 +4,8 @@
 //!
 //! Helper prototypes and context fields are translated into the kinds the
 //! walk models ([`check::ArgType`], [`check::RetType`], [`CtxField`]).
-//! Whatever it does not model yet (BTF-typed pointers, callbacks, dynptrs,
-//! sockets, fixed-size memory arguments, ...) is refused with a message
-//! saying so, never accepted: a gap here costs agreement with the kernel,
+//! Whatever it does not model yet (BTF-typed pointers, most callbacks,
+//! dynptrs, timers, spin locks, ...) is refused with a message saying so, never accepted: a gap here costs agreement with the kernel,
 //! not soundness.
 
 use crate::check::{self, CtxField, HelperLookup, ProgramEnv};
@@ -117,6 +116,11 @@ fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
         ArgBase::PtrToRingbufMem if f.contains(TypeFlags::OBJ_RELEASE) => {
             check::ArgType::RingbufMemRelease
         }
+        ArgBase::PtrToSockCommon if !null => check::ArgType::SockCommon,
+        ArgBase::PtrToSocket if !null => check::ArgType::Socket,
+        ArgBase::PtrToBtfIdSockCommon if !null => check::ArgType::BtfIdSockCommon {
+            release: f.contains(TypeFlags::OBJ_RELEASE),
+        },
         _ => return None,
     })
 }
@@ -130,6 +134,9 @@ fn ret(r: crate::platform::RetType) -> Option<check::RetType> {
         RetBase::PtrToMem if null && r.flags.contains(TypeFlags::MEM_RINGBUF) => {
             check::RetType::RingbufMemOrNull
         }
+        RetBase::PtrToSocket if null => check::RetType::SocketOrNull,
+        RetBase::PtrToTcpSock if null => check::RetType::TcpSockOrNull,
+        RetBase::PtrToSockCommon if null => check::RetType::SockCommonOrNull,
         _ => return None,
     })
 }
@@ -145,8 +152,7 @@ impl ProgramEnv for LinuxEnv<'_> {
             CtxRegType::PtrToPacket => Some(CtxField::Packet),
             CtxRegType::PtrToPacketEnd => Some(CtxField::PacketEnd),
             CtxRegType::PtrToPacketMeta => Some(CtxField::PacketMeta),
-            // Sockets are not modelled: refuse the load (conservative).
-            CtxRegType::PtrToSockCommonOrNull => None,
+            CtxRegType::PtrToSockCommonOrNull => Some(CtxField::SockCommonOrNull),
         }
     }
 
@@ -184,6 +190,7 @@ impl ProgramEnv for LinuxEnv<'_> {
                 ret: r,
                 args,
                 changes_pkt_data: p.changes_pkt_data,
+                acquires: p.acquires,
             }),
             _ => HelperLookup::Refused {
                 errno: "EINVAL",

@@ -1,8 +1,8 @@
-//! A kernel-faithful eBPF verifier, in progress.
+//! A kernel-faithful eBPF verifier: the verdicts and the logs of Linux
+//! 6.18's `kernel/bpf/verifier.c`, without a kernel. It is not a loader
+//! (`ebpf-loader` turns objects into programs) and does not run programs.
 //!
-//! The goal is the verdicts and the logs of Linux 6.18's
-//! `kernel/bpf/verifier.c`. What exists today is its numeric core, the
-//! scalar domain every other part builds on:
+//! Its numeric core is the scalar domain every other part builds on:
 //!
 //! * [`Tnum`]: tristate numbers (`kernel/bpf/tnum.c`), per-bit knowledge of
 //!   a 64-bit value, with the kernel's arithmetic and bitwise operations;
@@ -13,11 +13,11 @@
 //!   branch refinement ([`reg_set_min_max`]), and the kernel log's text for a
 //!   scalar register.
 //!
-//! On top of it, the first version of the verifier itself:
+//! On top of it, the verifier itself:
 //!
 //! * [`state`]: register types and states (`struct bpf_reg_state`: scalars,
 //!   ctx, stack, map pointers and values, packet pointers, helper memory,
-//!   `NULL`-able and acquired pointers), stack slots byte by byte, call
+//!   sockets, `NULL`-able and acquired pointers), stack slots byte by byte, call
 //!   frames, and their text in the kernel log (`ctx()`, `fp-8`,
 //!   `map_value(ks=4,vs=16,off=8)`, `pkt(off=14,r=14)`, `fp-8=0000????`);
 //! * [`check`]: [`check::verify`], the instruction walk (`do_check`),
@@ -34,10 +34,11 @@
 //!   committed as `platform/linux-6.18.txt`), return-value rules;
 //!   [`LinuxEnv`] answers the walk's questions from it.
 //!
-//! Measured against the kernel: `tests/corpus/` holds 77 programs, one
+//! Measured against the kernel: `tests/corpus/` holds 123 programs, one
 //! kernel check each, with Linux 6.18's verdicts and logs as golden files
 //! (kept true by `ebpf-kernel`'s `verifier_corpus` test); `tests/corpus.rs`
-//! requires our verdict and error line to equal the kernel's on all 77.
+//! requires our verdict and error line to equal the kernel's on all of
+//! them, and compares the whole level-2 logs.
 //!
 //! Pruning treats a scalar as any scalar unless a decision depended on it:
 //! precision tracking (`mark_chain_precision`) backtracks through each
@@ -54,16 +55,21 @@
 //! ([`check::VerifierConfig`]): `func#N @S`, the initial state, each
 //! instruction with the registers and stack slots it touched aligned after
 //! a `;`, `from A to B:` lines, `N: safe`, the error, `verification time`,
-//! `stack depth` and the `processed` line. Not yet: the liveness lines
-//! Linux 6.18 prints, the `mark_precise:` trace, SCC lines.
+//! `stack depth` and the `processed` line, the `mark_precise:` trace, the
+//! live-registers table and SCC lines. Not yet: the stack-liveness lines.
 //!
 //! Callbacks of `bpf_loop` and `bpf_for_each_map_elem` are verified as the
 //! kernel does: in a frame of their own, iterated at the helper call until
 //! the states converge (`bpf_loop`: at most its count's maximum times).
 //!
-//! Not yet: unprivileged rules, other callbacks (timers, `bpf_find_vma`,
-//! user ring buffers), iterators, `may_goto`, kfuncs, BTF-typed pointers,
-//! sockets, dynptrs, spin locks.
+//! Unprivileged loaders get the kernel's extra rules
+//! ([`check::VerifierConfig`]`::unprivileged`), `may_goto` loops are walked
+//! as the kernel does, and sockets (`bpf_sk_lookup_*`, `skb->sk`,
+//! `bpf_sk_fullsock`, `bpf_tcp_sock`, `bpf_sk_release`) are typed and
+//! reference-counted.
+//!
+//! Not yet: other callbacks (timers, `bpf_find_vma`, user ring buffers),
+//! open-coded iterators, kfuncs, BTF-typed pointers, dynptrs, spin locks.
 //!
 //! ```
 //! use ebpf_isa::{AluOp, JmpCond, Width};

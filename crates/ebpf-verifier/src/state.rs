@@ -57,6 +57,13 @@ pub enum RegType {
     Mem,
     /// `PTR_TO_FUNC`: a subprogram's address (callbacks).
     Func,
+    /// `PTR_TO_SOCK_COMMON`: a socket's common part (`struct bpf_sock`
+    /// up to `type` and after `priority`).
+    SockCommon,
+    /// `PTR_TO_SOCKET`: a full socket (`struct bpf_sock`).
+    Socket,
+    /// `PTR_TO_TCP_SOCK`: a TCP socket (`struct bpf_tcp_sock`).
+    TcpSock,
 }
 
 impl RegType {
@@ -76,6 +83,9 @@ impl RegType {
             RegType::PacketEnd => "pkt_end",
             RegType::Mem => "mem",
             RegType::Func => "func",
+            RegType::SockCommon => "sock_common",
+            RegType::Socket => "sock",
+            RegType::TcpSock => "tcp_sock",
         }
     }
 
@@ -83,6 +93,15 @@ impl RegType {
     #[must_use]
     pub const fn is_pkt_pointer(self) -> bool {
         matches!(self, RegType::Packet | RegType::PacketMeta)
+    }
+
+    /// `type_is_sk_pointer`: one of the socket types.
+    #[must_use]
+    pub const fn is_sk_pointer(self) -> bool {
+        matches!(
+            self,
+            RegType::SockCommon | RegType::Socket | RegType::TcpSock
+        )
     }
 
     /// Every type but `NOT_INIT` and `SCALAR_VALUE`.
