@@ -48,6 +48,13 @@ const HELPER_FOR_EACH_MAP_ELEM: i32 = 164;
 const CALLBACK_HELPERS: [i32; 2] = [HELPER_LOOP, HELPER_FOR_EACH_MAP_ELEM];
 /// `BPF_FUNC_loop`.
 const HELPER_LOOP: i32 = 181;
+/// `BPF_FUNC_map_lookup_elem`.
+const HELPER_MAP_LOOKUP_ELEM: i32 = 1;
+/// `BPF_FUNC_tail_call`.
+const HELPER_TAIL_CALL: i32 = 12;
+/// `BPF_MAP_TYPE_SOCKMAP`, `BPF_MAP_TYPE_SOCKHASH`: a lookup yields a
+/// socket reference.
+const SOCK_MAP_TYPES: [u32; 2] = [15, 18];
 
 /// Whether `insn` calls a helper that calls back (`calls_callback`).
 fn calls_callback(insn: &Insn) -> bool {
@@ -3456,6 +3463,17 @@ impl Walker<'_> {
                 arg_ref = Some(r.ref_obj_id);
             }
         }
+        // A constant index into the program array decides which program
+        // runs (`record_func_key`).
+        if id == HELPER_TAIL_CALL {
+            let max = map
+                .and_then(|m| self.maps.get(m as usize))
+                .map_or(0, |m| u64::from(m.max_entries));
+            let key = st.reg(Reg::R3).var.var_off;
+            if st.reg(Reg::R3).ty == RegType::Scalar && key.is_const() && key.value < max {
+                self.precise_reg(st, Reg::R3);
+            }
+        }
         if let Some(start) = callback {
             if !CALLBACK_HELPERS.contains(&id) {
                 return Err(refuse(
@@ -3507,6 +3525,9 @@ impl Walker<'_> {
                 }
             });
         }
+        if id == HELPER_TAIL_CALL {
+            self.check_reference_leak(pc, st, "tail_call")?;
+        }
         // The packet may have moved: no packet pointer survives the call
         // (`clear_all_pkt_pointers`; a loader that may leak pointers gets
         // unknown scalars).
@@ -3520,6 +3541,9 @@ impl Walker<'_> {
                 }
             });
         }
+        let sock_map = map
+            .and_then(|m| self.maps.get(m as usize))
+            .is_some_and(|m| SOCK_MAP_TYPES.contains(&m.map_type));
         // r1..r5 are clobbered, r0 is the result.
         for i in 1..=5 {
             st.cur_mut().regs[i] = RegState::not_init();
@@ -3539,6 +3563,13 @@ impl Walker<'_> {
                 // A map-in-map's value is a map (`inner_map_meta`).
                 let mut r = RegState::pointer(RegType::ConstMapPtr);
                 r.map = Some(inner);
+                r.flags = TypeFlags::MAYBE_NULL;
+                r.id = self.new_id();
+                r
+            }
+            // A socket map's element is a socket reference.
+            RetType::MapValueOrNull if id == HELPER_MAP_LOOKUP_ELEM && sock_map => {
+                let mut r = RegState::pointer(RegType::Socket);
                 r.flags = TypeFlags::MAYBE_NULL;
                 r.id = self.new_id();
                 r
@@ -3621,7 +3652,9 @@ impl Walker<'_> {
         if is_ptr_cast_function(id) {
             // The same socket: released with the argument's reference.
             r0.ref_obj_id = arg_ref.unwrap_or(0);
-        } else if proto.acquires && r0.ty.is_pointer() {
+        } else if (proto.acquires || (id == HELPER_MAP_LOOKUP_ELEM && sock_map))
+            && r0.ty.is_pointer()
+        {
             // The reference's id replaces the `NULL` check's
             // (`acquire_reference`): the kernel's numbering.
             let rid = self.new_id();
@@ -3631,6 +3664,28 @@ impl Walker<'_> {
         }
         st.cur_mut().regs[0] = r0;
         Ok(())
+    }
+
+    /// `check_resource_leak`: every reference still held is logged, then
+    /// `PREFIX would lead to reference leak`.
+    fn check_reference_leak(
+        &mut self,
+        pc: usize,
+        st: &VerifierState,
+        prefix: &str,
+    ) -> Result<(), Refusal> {
+        if st.refs.is_empty() {
+            return Ok(());
+        }
+        for (id, at) in &st.refs {
+            self.log
+                .push_str(&format!("Unreleased reference id={id} alloc_insn={at}\n"));
+        }
+        Err(refuse(
+            EINVAL,
+            pc,
+            format!("{prefix} would lead to reference leak"),
+        ))
     }
 
     /// A helper reads or writes `size` bytes at `r`.
@@ -3863,15 +3918,7 @@ impl Walker<'_> {
             }
             return Ok(Next::Done);
         }
-        if let Some((id, at)) = st.refs.first().copied() {
-            self.log
-                .push_str(&format!("Unreleased reference id={id} alloc_insn={at}\n"));
-            return Err(refuse(
-                EINVAL,
-                pc,
-                "BPF_EXIT instruction in main prog would lead to reference leak",
-            ));
-        }
+        self.check_reference_leak(pc, st, "BPF_EXIT instruction in main prog")?;
         if self.unpriv && r0.ty.is_pointer() {
             return Err(refuse(EACCES, pc, "R0 leaks addr as return value"));
         }

@@ -1,0 +1,11 @@
+; what: an atomic add into the packet
+; prog: xdp
+r2 = *(u32 *)(r1 +0)
+r3 = *(u32 *)(r1 +4)
+r4 = r2
+r4 += 8
+if r4 > r3 goto +2
+r1 = 1
+lock *(u32 *)(r2 +0) += r1
+r0 = 2
+exit
