@@ -33,6 +33,7 @@ use crate::scalar::{BranchTaken, ScalarBounds, reg_set_min_max};
 use crate::state::{
     FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
 };
+use crate::tnum::Tnum;
 
 /// `BPF_MAXINSNS`: the most slots a loader without `CAP_BPF` may load.
 const BPF_MAXINSNS: usize = 4096;
@@ -1063,7 +1064,99 @@ impl Walker<'_> {
                 if let Some(i) = idx.filter(|i| *i as usize >= self.maps.len()) {
                     return Err(refuse(EINVAL, pc, format!("fd_idx {i} is out of bounds")));
                 }
+                if let Imm64::MapIdxValue { idx, off } = imm {
+                    self.check_direct_value(pc, *idx, *off)?;
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// `check_ptr_alignment` when alignment is strict (load-acquire,
+    /// store-release): the address, its variable part included, a multiple
+    /// of the size. The stack checks its own (always strict) alignment.
+    fn strict_alignment(pc: usize, base: &RegState, off: i16, size: Size) -> Result<(), Refusal> {
+        let n = size.bytes();
+        if n == 1 || base.ty == RegType::Stack || !base.ty.is_pointer() {
+            return Ok(());
+        }
+        let fixed = i64::from(base.off).wrapping_add(i64::from(off));
+        let tn = base.var.var_off;
+        let desc = match base.ty {
+            // `NET_IP_ALIGN` (2) counts for packets.
+            RegType::Packet | RegType::PacketMeta => {
+                if tn
+                    .add(Tnum::constant(fixed.wrapping_add(2) as u64))
+                    .is_aligned(u64::from(n))
+                {
+                    return Ok(());
+                }
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!(
+                        "misaligned packet access off 2+{tn}+{}+{off} size {n}",
+                        base.off
+                    ),
+                ));
+            }
+            RegType::MapValue => "value ",
+            RegType::MapKey => "key ",
+            RegType::Ctx => "context ",
+            RegType::Socket => "sock ",
+            RegType::SockCommon => "sock_common ",
+            RegType::TcpSock => "tcp_sock ",
+            _ => "",
+        };
+        if tn
+            .add(Tnum::constant(fixed as u64))
+            .is_aligned(u64::from(n))
+        {
+            return Ok(());
+        }
+        Err(refuse(
+            EACCES,
+            pc,
+            format!(
+                "misaligned {desc}access off {tn}+{}+{off} size {n}",
+                base.off
+            ),
+        ))
+    }
+
+    /// `ld_imm64` of a map value's address (`BPF_PSEUDO_MAP_VALUE`), as
+    /// `resolve_pseudo_ldimm64` and `map_direct_value_addr` check it:
+    /// arrays of one element only, inside the value.
+    fn check_direct_value(&self, pc: usize, idx: u32, off: u32) -> Result<(), Refusal> {
+        /// `BPF_MAX_VAR_OFF`.
+        const MAX_VAR_OFF: u32 = 1 << 29;
+        if off >= MAX_VAR_OFF {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                format!("direct value offset of {off} is not allowed"),
+            ));
+        }
+        let Some(m) = self.maps.get(idx as usize) else {
+            return Ok(());
+        };
+        // BPF_MAP_TYPE_ARRAY has `map_direct_value_addr`.
+        if m.map_type != 2 {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "no direct value access support for this map type",
+            ));
+        }
+        let message = format!(
+            "invalid access to map value pointer, value_size={} off={off}",
+            m.value_size
+        );
+        if m.max_entries != 1 {
+            return Err(refuse("ENOTSUPP", pc, message));
+        }
+        if off >= m.value_size {
+            return Err(refuse(EINVAL, pc, message));
         }
         Ok(())
     }
@@ -1930,6 +2023,11 @@ impl Walker<'_> {
                 let mut d = self.read(st, pc, dst)?;
                 Self::check_write(pc, dst)?;
                 if d.ty != RegType::Scalar {
+                    // A loader that may leak pointers gets a number.
+                    if !self.unpriv {
+                        *st.reg_mut(dst) = RegState::unknown_scalar();
+                        return Ok(Next::Fall);
+                    }
                     return Err(refuse(
                         EACCES,
                         pc,
@@ -1963,6 +2061,10 @@ impl Walker<'_> {
                 let mut d = self.read(st, pc, dst)?;
                 Self::check_write(pc, dst)?;
                 if d.ty != RegType::Scalar {
+                    if !self.unpriv {
+                        *st.reg_mut(dst) = RegState::unknown_scalar();
+                        return Ok(Next::Fall);
+                    }
                     return Err(refuse(
                         EACCES,
                         pc,
@@ -2051,11 +2153,12 @@ impl Walker<'_> {
                 off,
                 src,
             } => {
-                let base = self.read(st, pc, dst)?;
+                // `check_store_reg`: the value register first.
                 let value = match src {
                     Operand::Reg(r) => self.read(st, pc, r)?,
                     Operand::Imm(i) => RegState::known_scalar(i64::from(i) as u64),
                 };
+                let base = self.read(st, pc, dst)?;
                 let imm = matches!(src, Operand::Imm(_));
                 if self.unpriv
                     && value.ty.is_pointer()
@@ -2117,8 +2220,15 @@ impl Walker<'_> {
                 src,
                 off,
             } => {
-                let base = self.read(st, pc, dst)?;
+                // `check_atomic_rmw`: src, dst, then r0 for cmpxchg.
                 let value = self.read(st, pc, src)?;
+                let base = self.read(st, pc, dst)?;
+                if op == AtomicOp::Cmpxchg {
+                    let r0 = self.read(st, pc, Reg::R0)?;
+                    if self.unpriv && r0.ty.is_pointer() {
+                        return Err(refuse(EACCES, pc, "R0 leaks addr into mem"));
+                    }
+                }
                 if self.unpriv && value.ty.is_pointer() {
                     return Err(refuse(
                         EACCES,
@@ -2126,11 +2236,7 @@ impl Walker<'_> {
                         format!("R{} leaks addr into mem", src.num()),
                     ));
                 }
-                // `is_ctx_reg`, `is_pkt_reg`, `is_sk_reg` (exact types).
-                let forbidden = (base.ty == RegType::Ctx && base.flags == TypeFlags::NONE)
-                    || base.ty.is_pkt_pointer()
-                    || (base.ty.is_sk_pointer() && !base.maybe_null());
-                if forbidden {
+                if !atomic_ptr_type_ok(&base) {
                     return Err(refuse(
                         EACCES,
                         pc,
@@ -2140,6 +2246,33 @@ impl Walker<'_> {
                             base.type_str()
                         ),
                     ));
+                }
+                // The old value is first read as a number: a loader that
+                // may not leak pointers cannot read a spilled pointer so
+                // (`check_stack_read_fixed_off` with no destination).
+                if self.unpriv && base.ty == RegType::Stack && base.var.var_off.is_const() {
+                    let at = i64::from(base.off)
+                        .saturating_add(i64::from(off))
+                        .saturating_add(base.var.var_off.value as i64);
+                    let in_frame =
+                        (STACK_BOTTOM..0).contains(&at) && at.rem_euclid(REG_SIZE as i64) == 0;
+                    let spilled_ptr = in_frame
+                        && size == Size::DW
+                        && st
+                            .frames
+                            .get(base.frameno as usize)
+                            .and_then(|f| f.stack.get(slot_of(at as i32).0))
+                            .is_some_and(|sl| {
+                                sl.types == [SlotType::Spill; REG_SIZE]
+                                    && sl.spilled.ty.is_pointer()
+                            });
+                    if spilled_ptr {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!("leaking pointer from stack off {at}"),
+                        ));
+                    }
                 }
                 let old = self.mem_access(pc, st, dst, base, off, size, Access::Read)?;
                 self.mem_access(pc, st, dst, base, off, size, Access::Clobber)?;
@@ -2161,6 +2294,65 @@ impl Walker<'_> {
                     }
                     *st.reg_mut(load) = v;
                 }
+            }
+            Insn::LoadAcquire {
+                size,
+                dst,
+                src,
+                off,
+            } => {
+                // The pointer type, then a load with strict alignment
+                // (`check_atomic_load`).
+                let base = self.read(st, pc, src)?;
+                if !atomic_ptr_type_ok(&base) {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "BPF_ATOMIC loads from R{} {} is not allowed",
+                            src.num(),
+                            base.type_str()
+                        ),
+                    ));
+                }
+                Self::check_write(pc, dst)?;
+                Self::strict_alignment(pc, &base, off, size)?;
+                let v = self.mem_access(pc, st, src, base, off, size, Access::Read)?;
+                let mut v = v.unwrap_or_else(RegState::unknown_scalar);
+                if v.ty == RegType::Scalar && size.bytes() < 8 {
+                    v.var.coerce_reg_to_size(size.bytes());
+                }
+                *st.reg_mut(dst) = v;
+            }
+            Insn::StoreRelease {
+                size,
+                dst,
+                src,
+                off,
+            } => {
+                // The pointer type, then a register store with strict
+                // alignment (`check_atomic_store`).
+                self.read(st, pc, src)?;
+                let base = self.read(st, pc, dst)?;
+                if !atomic_ptr_type_ok(&base) {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!(
+                            "BPF_ATOMIC stores into R{} {} is not allowed",
+                            dst.num(),
+                            base.type_str()
+                        ),
+                    ));
+                }
+                Self::strict_alignment(pc, &base, off, size)?;
+                let store = Insn::Store {
+                    size,
+                    dst,
+                    off,
+                    src: Operand::Reg(src),
+                };
+                self.step(pc, &store, st, pending)?;
             }
             Insn::Ja { off } => return Ok(Next::Jump(target(pc, i32::from(off)))),
             Insn::MayGoto { off } => return self.may_goto(pc, st, off, pending),
@@ -2773,6 +2965,24 @@ impl Walker<'_> {
             }
             if !write {
                 self.mark_stack(pc, st, base.frameno as usize, lo, hi, false);
+                // `mark_reg_stack_read`: the slots are shown up to the first
+                // byte that is not `STACK_ZERO`; all zero reads a zero.
+                let frame = st.frames.get(base.frameno as usize);
+                let mut zeros = 0i64;
+                for a in lo..hi {
+                    self.scratch_stack(a, a.saturating_add(1));
+                    let (spi, j) = slot_of(a as i32);
+                    let zero = frame
+                        .and_then(|f| f.stack.get(spi))
+                        .is_some_and(|sl| sl.types[j] == SlotType::Zero);
+                    if !zero {
+                        break;
+                    }
+                    zeros = zeros.saturating_add(1);
+                }
+                if zeros == hi.saturating_sub(lo) {
+                    return Ok(Some(RegState::known_scalar(0)));
+                }
             }
             if write {
                 // In range: `lo >= -512` and `hi <= 0` were checked.
@@ -3108,18 +3318,21 @@ impl Walker<'_> {
                 taken_pc
             }));
         }
-        // Packet range: `pkt OP pkt_end`.
+        // Packet range: `pkt OP pkt_end`, or `pkt_meta OP pkt` where `pkt`
+        // is the packet start itself (`reg_is_init_pkt_pointer`): the
+        // metadata ends where the packet begins.
         if width == Width::W64 {
-            let pair = (d.ty, s.ty);
-            let (pkt, pkt_is_dst) = match pair {
-                (RegType::Packet, RegType::PacketEnd) => (d, true),
-                (RegType::PacketEnd, RegType::Packet) => (s, false),
-                _ => (d, true),
+            let init_pkt = |r: &RegState| {
+                r.ty == RegType::Packet && r.off == 0 && r.var.var_off.equals_const(0)
             };
-            if matches!(
-                pair,
-                (RegType::Packet, RegType::PacketEnd) | (RegType::PacketEnd, RegType::Packet)
-            ) {
+            let pair = match (d.ty, s.ty) {
+                (RegType::Packet, RegType::PacketEnd) => Some((d, true)),
+                (RegType::PacketEnd, RegType::Packet) => Some((s, false)),
+                (RegType::PacketMeta, RegType::Packet) if init_pkt(&s) => Some((d, true)),
+                (RegType::Packet, RegType::PacketMeta) if init_pkt(&d) => Some((s, false)),
+                _ => None,
+            };
+            if let Some((pkt, pkt_is_dst)) = pair {
                 // Which successor proves `pkt <= pkt_end`?
                 let le_on_taken = match (cond, pkt_is_dst) {
                     (JmpCond::Gt, true) | (JmpCond::Lt, false) => Some(false),
@@ -3179,7 +3392,7 @@ impl Walker<'_> {
                 {
                     let range = i64::from(pkt.off);
                     let target_st: &mut VerifierState = if taken { &mut other } else { st };
-                    mark_pkt_range(target_st, pkt.id, range);
+                    mark_pkt_range(target_st, pkt.ty, pkt.id, range);
                 }
                 self.fork(pending, taken_pc, other, pc)?;
                 return Ok(Next::Jump(fall_pc));
@@ -4663,6 +4876,14 @@ fn sock_access_ok(ty: RegType, off: i32, size: i32) -> bool {
     }
 }
 
+/// `atomic_ptr_type_ok`: not the context, a packet or a socket
+/// (`is_ctx_reg`, `is_pkt_reg`, `is_sk_reg` compare exact types).
+fn atomic_ptr_type_ok(base: &RegState) -> bool {
+    let ctx = base.ty == RegType::Ctx && base.flags == TypeFlags::NONE;
+    let sk = base.ty.is_sk_pointer() && !base.maybe_null();
+    !(ctx || base.ty.is_pkt_pointer() || sk)
+}
+
 /// `is_ptr_cast_function`: helpers whose result is the argument's socket
 /// seen as another type, holding the argument's reference.
 const fn is_ptr_cast_function(id: i32) -> bool {
@@ -4689,9 +4910,9 @@ fn mark_null(st: &mut VerifierState, id: u32, is_null: bool) {
     }
 }
 
-fn mark_pkt_range(st: &mut VerifierState, id: u32, range: i64) {
+fn mark_pkt_range(st: &mut VerifierState, ty: RegType, id: u32, range: i64) {
     st.for_each_reg(|r| {
-        if r.ty == RegType::Packet && r.id == id && r.range < range {
+        if r.ty == ty && r.id == id && r.range < range {
             r.range = range;
         }
     });

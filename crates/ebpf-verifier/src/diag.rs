@@ -74,6 +74,11 @@ pub enum Code {
     /// `fd_idx N is out of bounds`, `fd N is not pointing to valid
     /// bpf_map`: a map reference that names no map.
     BadMapReference,
+    /// `invalid access to map value pointer, value_size=N off=M`, `no
+    /// direct value access support for this map type`, `direct value offset
+    /// of N is not allowed`: an `ld_imm64` of a map value's address that
+    /// the map does not allow.
+    DirectValueAccess,
     /// `R%d !read_ok`.
     UninitRegister,
     /// `frame pointer is read only`.
@@ -223,6 +228,7 @@ impl Code {
         Code::JumpIntoLdImm64,
         Code::BadInstruction,
         Code::BadMapReference,
+        Code::DirectValueAccess,
         Code::UninitRegister,
         Code::FramePointerReadOnly,
         Code::DivByZero,
@@ -312,6 +318,10 @@ impl Code {
             Code::JumpIntoLdImm64 => ("EBPF-V011", "jump into the middle of an ld_imm64"),
             Code::BadInstruction => ("EBPF-V012", "invalid or unsupported instruction"),
             Code::BadMapReference => ("EBPF-V013", "reference to a map that does not exist"),
+            Code::DirectValueAccess => (
+                "EBPF-V014",
+                "ld_imm64 of a map value the map does not allow",
+            ),
             Code::UninitRegister => ("EBPF-V101", "register read before it was written"),
             Code::FramePointerReadOnly => ("EBPF-V102", "write to the frame pointer r10"),
             Code::DivByZero => ("EBPF-V103", "division by the constant zero"),
@@ -702,6 +712,36 @@ fn structure(m: &str) -> Option<Diagnosis> {
                      check the map relocations (every map the code uses must be in the \
                      object's maps section)"
             ),
+        ));
+    }
+    if let Some(rest) = m.strip_prefix("invalid access to map value pointer, ") {
+        let hint = match (field(rest, "value_size="), field(rest, "off=")) {
+            (Some(vs), Some(off)) if off >= vs => format!(
+                "the `ld_imm64` takes the address of byte {off} of a {vs}-byte map value: \
+                 global data and direct value addresses must fall inside the value"
+            ),
+            _ => "the address of a map value can be loaded directly (`ld_imm64`, global \
+                  data) only from an array map with exactly one element (max_entries=1)"
+                .to_owned(),
+        };
+        return Some(Diagnosis::new(Code::DirectValueAccess, hint));
+    }
+    if m == "no direct value access support for this map type"
+        || (m.starts_with("direct value offset of ") && m.ends_with("is not allowed"))
+    {
+        return Some(Diagnosis::new(
+            Code::DirectValueAccess,
+            "only an array map with one element gives its value's address to `ld_imm64` \
+             (that is how global data works): look other maps' values up with \
+             bpf_map_lookup_elem",
+        ));
+    }
+    if m.starts_with("pseudo btf_id ") || m.contains("specifies invalid btf_id") {
+        return Some(Diagnosis::new(
+            Code::BadInstruction,
+            "an `ld_imm64` of a BTF id must name a variable (`__ksym`) or function of the \
+             kernel's BTF: check the extern's name against the running kernel \
+             (/sys/kernel/btf/vmlinux)",
         ));
     }
     if m.starts_with("fd ") && m.contains("is not pointing to valid bpf_map") {
@@ -1108,7 +1148,9 @@ fn memory(m: &str) -> Option<Diagnosis> {
              read the field you need by name",
         ));
     }
-    if let Some(rest) = m.strip_prefix("BPF_ATOMIC stores into ")
+    if let Some(rest) = m
+        .strip_prefix("BPF_ATOMIC stores into ")
+        .or_else(|| m.strip_prefix("BPF_ATOMIC loads from "))
         && let Some((r, ty)) =
             reg_prefix(rest).and_then(|(r, s)| s.strip_suffix(" is not allowed").map(|ty| (r, ty)))
     {
@@ -1699,6 +1741,18 @@ mod tests {
         ),
         ("unsupported ld_imm64 source", Code::BadInstruction),
         ("fd_idx 3 is out of bounds", Code::BadMapReference),
+        (
+            "invalid access to map value pointer, value_size=16 off=20",
+            Code::DirectValueAccess,
+        ),
+        (
+            "no direct value access support for this map type",
+            Code::DirectValueAccess,
+        ),
+        (
+            "BPF_ATOMIC loads from R1 ctx is not allowed",
+            Code::AtomicStore,
+        ),
         ("R1 !read_ok", Code::UninitRegister),
         ("R0 !read_ok", Code::UninitRegister),
         ("frame pointer is read only", Code::FramePointerReadOnly),

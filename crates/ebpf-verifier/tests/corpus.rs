@@ -18,11 +18,23 @@ use ebpf_verifier::platform::{LinuxPlatform, ProgType};
 use ebpf_verifier::state::MapMeta;
 
 /// Programs whose verdict and error line must agree with the kernel's.
-const FLOOR: usize = 137;
+const FLOOR: usize = 176;
+
+/// Programs whose verdict or error line knowingly differ from the kernel's,
+/// with the reason. Every other program must agree, and these must still
+/// differ (so the list stays true).
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
+    "ldimm64_btf_id",
+    "the kernel looks a BTF id up in its own BTF (vmlinux), which we do not read: both refuse \
+     `r1 = btf_id[5]`, the kernel because type 5 is neither a variable nor a function, we \
+     because ld_imm64 of kernel BTF objects is not modelled",
+)];
+
 /// Programs whose whole level-2 log must equal the kernel's (the lines we
-/// do not print yet aside: see [`kernel_log`]). The one left is a loop
-/// walked to the instruction limit, whose golden log is cut short.
-const LOG_FLOOR: usize = 135;
+/// do not print yet aside: see [`kernel_log`]). Those left are two loops
+/// walked to a limit, whose golden logs are cut short, and the known
+/// difference above.
+const LOG_FLOOR: usize = 174;
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -118,6 +130,7 @@ fn verdicts_agree_with_the_kernel() {
     let platform = LinuxPlatform::new();
     let mut agree = 0;
     let mut report = Vec::new();
+    let mut unexpected = Vec::new();
     for path in &paths {
         let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
         let case = parse(&std::fs::read_to_string(path).expect("program"));
@@ -131,13 +144,23 @@ fn verdicts_agree_with_the_kernel() {
             Err(r) => (r.errno.to_owned(), r.message.clone()),
         };
         let kernel = golden(&path.with_extension("kernel"));
+        let known = KNOWN_DIFFERENCES.iter().any(|(n, _)| *n == name);
         if ours == kernel {
             agree += 1;
+            if known {
+                unexpected.push(format!(
+                    "  {name}: now agrees: remove it from KNOWN_DIFFERENCES"
+                ));
+            }
         } else {
-            report.push(format!(
+            let line = format!(
                 "  {name}: kernel {} {:?}, ours {} {:?}",
                 kernel.0, kernel.1, ours.0, ours.1
-            ));
+            );
+            if !known {
+                unexpected.push(line.clone());
+            }
+            report.push(line);
         }
     }
     eprintln!(
@@ -152,6 +175,7 @@ fn verdicts_agree_with_the_kernel() {
         "agreement fell to {agree} (floor {FLOOR}):\n{}",
         report.join("\n")
     );
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
 }
 
 /// The kernel's level-2 log of a golden file, without what we do not

@@ -1,0 +1,11 @@
+; what: a read at a variable stack offset that may be uninitialised
+; prog: socket_filter
+r2 = 0
+*(u64 *)(r10 -8) = r2
+r1 = *(u32 *)(r1 +0)
+r1 &= 8
+r2 = r10
+r2 += -16
+r2 += r1
+r0 = *(u64 *)(r2 +0)
+exit
