@@ -88,6 +88,39 @@ fn is_known_zero(r: &RegState) -> bool {
 const BEYOND_PKT_END: i64 = -2;
 const AT_PKT_END: i64 = -1;
 
+/// `enum bpf_map_type` values the checks name.
+mod map_types {
+    pub(super) const PERCPU_HASH: u32 = 5;
+    pub(super) const PERCPU_ARRAY: u32 = 6;
+    pub(super) const PROG_ARRAY: u32 = 3;
+    pub(super) const PERF_EVENT_ARRAY: u32 = 4;
+    pub(super) const STACK_TRACE: u32 = 7;
+    pub(super) const CGROUP_ARRAY: u32 = 8;
+    pub(super) const LRU_PERCPU_HASH: u32 = 10;
+    pub(super) const ARRAY_OF_MAPS: u32 = 12;
+    pub(super) const HASH_OF_MAPS: u32 = 13;
+    pub(super) const DEVMAP: u32 = 14;
+    pub(super) const SOCKMAP: u32 = 15;
+    pub(super) const CPUMAP: u32 = 16;
+    pub(super) const XSKMAP: u32 = 17;
+    pub(super) const SOCKHASH: u32 = 18;
+    pub(super) const CGROUP_STORAGE: u32 = 19;
+    pub(super) const REUSEPORT_SOCKARRAY: u32 = 20;
+    pub(super) const PERCPU_CGROUP_STORAGE: u32 = 21;
+    pub(super) const QUEUE: u32 = 22;
+    pub(super) const STACK: u32 = 23;
+    pub(super) const SK_STORAGE: u32 = 24;
+    pub(super) const DEVMAP_HASH: u32 = 25;
+    pub(super) const RINGBUF: u32 = 27;
+    pub(super) const INODE_STORAGE: u32 = 28;
+    pub(super) const TASK_STORAGE: u32 = 29;
+    pub(super) const BLOOM_FILTER: u32 = 30;
+    pub(super) const USER_RINGBUF: u32 = 31;
+    pub(super) const CGRP_STORAGE: u32 = 32;
+}
+
+/// `MAX_PACKET_OFF`: the furthest a packet pointer's range reaches.
+const MAX_PACKET_OFF: u64 = 0xffff;
 /// The largest number of instructions walked (`BPF_COMPLEXITY_LIMIT_INSNS`).
 pub const INSN_LIMIT: u64 = 1_000_000;
 /// The lowest offset from `r10` inside a frame.
@@ -285,6 +318,13 @@ pub trait ProgramEnv {
     /// `bpf_get_smp_processor_id` returns; `None`: unknown (no bound).
     fn nr_cpu_ids(&self) -> Option<u32> {
         None
+    }
+    /// `may_update_sockmap`: whether this program type may change a
+    /// sockmap or sockhash with `bpf_map_update_elem` (`delete`: with
+    /// `bpf_map_delete_elem`).
+    fn may_update_sockmap(&self, delete: bool) -> bool {
+        let _ = delete;
+        false
     }
     /// Whether a pointer to the struct (or typedef) `name` is this program
     /// type's context, as a global function's parameter
@@ -815,6 +855,7 @@ impl Walker<'_> {
                 self.log.push_str(&format!("func#{i} @{start}\n"));
             }
         }
+        self.check_abnormal_return()?;
         self.check_static()?;
         let env = self.env;
         let helper_args = |id: i32| env.helper_arg_mask(id);
@@ -1067,6 +1108,45 @@ impl Walker<'_> {
                 if let Imm64::MapIdxValue { idx, off } = imm {
                     self.check_direct_value(pc, *idx, *off)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// `check_abnormal_return`: without BTF function records, a function
+    /// other than the entry may not end the program early (`LD_ABS`,
+    /// `LD_IND`, `bpf_tail_call`).
+    fn check_abnormal_return(&self) -> Result<(), Refusal> {
+        if self.func_info {
+            return Ok(());
+        }
+        // Per function: (first LD_ABS/LD_IND, first tail call).
+        let mut found: Vec<(Option<usize>, Option<usize>)> =
+            vec![(None, None); self.subprog_starts.len()];
+        for (pc, insn) in self.prog.iter() {
+            let Some(f) = found.get_mut(self.subprog_index(pc)) else {
+                continue;
+            };
+            match insn {
+                Insn::LdAbs { .. } | Insn::LdInd { .. } => f.0 = f.0.or(Some(pc)),
+                Insn::Call(CallTarget::Helper(HELPER_TAIL_CALL)) => f.1 = f.1.or(Some(pc)),
+                _ => {}
+            }
+        }
+        for (ld_abs, tail_call) in found.into_iter().skip(1) {
+            if let Some(pc) = ld_abs {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    "LD_ABS is not allowed in subprogs without BTF",
+                ));
+            }
+            if let Some(pc) = tail_call {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    "tail_call is not allowed in subprogs without BTF",
+                ));
             }
         }
         Ok(())
@@ -2620,7 +2700,9 @@ impl Walker<'_> {
             ));
         }
         if d.ty.is_pointer() && s.ty.is_pointer() {
-            if op == AluOp::Sub && d.ty == s.ty && !d.maybe_null() && !self.unpriv {
+            // Any two pointers subtract to a number for a loader that may
+            // leak pointers (`adjust_reg_min_max_vals`).
+            if op == AluOp::Sub && !self.unpriv {
                 return Ok(RegState::unknown_scalar());
             }
             return Err(refuse(
@@ -3387,8 +3469,17 @@ impl Walker<'_> {
                 // `pkt <= pkt_end` proves `pkt.off` bytes from the start of
                 // every pointer of `pkt`'s id (`find_good_pkt_pointers`;
                 // the strict forms prove at least as much).
+                // No range when the variable part could carry the pointer
+                // past `MAX_PACKET_OFF` (`find_good_pkt_pointers`).
+                let fits = pkt.var.umax_value <= MAX_PACKET_OFF
+                    && pkt
+                        .var
+                        .umax_value
+                        .saturating_add(u64::try_from(pkt.off).unwrap_or(u64::MAX))
+                        <= MAX_PACKET_OFF;
                 if let Some(taken) = le_on_taken
                     && pkt.off >= 0
+                    && fits
                 {
                     let range = i64::from(pkt.off);
                     let target_st: &mut VerifierState = if taken { &mut other } else { st };
@@ -3475,6 +3566,11 @@ impl Walker<'_> {
                     });
                     let write = *arg == ArgType::MapValueWrite;
                     self.check_helper_mem(pc, st, regno, r, size, write)?;
+                    // A key or value of no bytes (queues and stacks have no
+                    // key).
+                    if size == 0 && meta.is_some() {
+                        return Err(refuse(EACCES, pc, "invalid zero-sized read"));
+                    }
                     if *arg == ArgType::MapKey {
                         const_key = stack_const(st, &r, size);
                         key_ptr = Some((r, size));
@@ -3521,6 +3617,16 @@ impl Walker<'_> {
                         return Err(expect("fp"));
                     }
                     let size_arg = proto.args.get(regno).copied();
+                    // `check_mem_size_reg`.
+                    if sz.var.smin_value < 0 {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            format!(
+                                "R{next} min value is negative, either use unsigned or 'var &= const'"
+                            ),
+                        ));
+                    }
                     if sz.var.umin_value == 0 && size_arg == Some(ArgType::ConstSize) {
                         return Err(refuse(
                             EACCES,
@@ -3533,7 +3639,15 @@ impl Walker<'_> {
                     }
                     msize_max = sz.var.umax_value;
                     let size = sz.var.umax_value.min(u64::from(u32::MAX)) as u32;
-                    self.check_helper_mem(pc, st, regno, r, size, write)?;
+                    // A size that is not a constant checks the bytes as read
+                    // and changes them without showing them
+                    // (`check_mem_size_reg` drops `meta`: no raw mode).
+                    if !sz.var.var_off.is_const() {
+                        self.quiet_clobber = true;
+                    }
+                    let checked = self.check_helper_mem(pc, st, regno, r, size, write);
+                    self.quiet_clobber = false;
+                    checked?;
                     // The size mattered once the access was checked
                     // (`check_mem_size_reg`).
                     self.precise_reg(st, size_reg);
@@ -3876,7 +3990,83 @@ impl Walker<'_> {
             st.refs.push((rid, pc));
         }
         st.cur_mut().regs[0] = r0;
+        if let Some(m) = map.and_then(|m| self.maps.get(m as usize)) {
+            self.check_map_func_compatibility(pc, m.map_type, id, proto.name)?;
+        }
         Ok(())
+    }
+
+    /// `check_map_func_compatibility`: which helpers take which map types,
+    /// asked both ways (the map's side, then the helper's).
+    fn check_map_func_compatibility(
+        &mut self,
+        pc: usize,
+        map_type: u32,
+        id: i32,
+        name: &str,
+    ) -> Result<(), Refusal> {
+        use map_types as mt;
+        // The helpers a map type is limited to (`None`: any).
+        let map_side: Option<&[i32]> = match map_type {
+            mt::PROG_ARRAY => Some(&[12]),
+            mt::PERF_EVENT_ARRAY => Some(&[22, 25, 111, 55, 121]),
+            mt::RINGBUF => Some(&[130, 131, 134, 198, 199, 200]),
+            mt::USER_RINGBUF => Some(&[209]),
+            mt::STACK_TRACE => Some(&[27]),
+            mt::CGROUP_ARRAY => Some(&[37, 41]),
+            mt::CGROUP_STORAGE | mt::PERCPU_CGROUP_STORAGE => Some(&[81]),
+            mt::DEVMAP | mt::DEVMAP_HASH | mt::XSKMAP => Some(&[51, 1]),
+            mt::CPUMAP => Some(&[51]),
+            mt::ARRAY_OF_MAPS | mt::HASH_OF_MAPS => Some(&[1]),
+            mt::SOCKMAP => Some(&[52, 53, 60, 82, 1]),
+            mt::SOCKHASH => Some(&[72, 70, 71, 82, 1]),
+            mt::REUSEPORT_SOCKARRAY => Some(&[82]),
+            mt::QUEUE | mt::STACK => Some(&[89, 88, 87]),
+            mt::SK_STORAGE => Some(&[107, 108, 194]),
+            mt::INODE_STORAGE => Some(&[145, 146, 194]),
+            mt::TASK_STORAGE => Some(&[156, 157, 194]),
+            mt::CGRP_STORAGE => Some(&[210, 211, 194]),
+            mt::BLOOM_FILTER => Some(&[89, 87]),
+            _ => None,
+        };
+        let mut ok = map_side.is_none_or(|allowed| allowed.contains(&id));
+        if !ok && matches!(map_type, mt::SOCKMAP | mt::SOCKHASH) && matches!(id, 2 | 3) {
+            ok = self.env.may_update_sockmap(id == 3);
+            if !ok {
+                self.log.push_str("cannot update sockmap in this context\n");
+            }
+        }
+        // The map types a helper is limited to.
+        let func_side: Option<&[u32]> = match id {
+            12 => Some(&[mt::PROG_ARRAY]),
+            22 | 25 | 55 | 111 | 121 => Some(&[mt::PERF_EVENT_ARRAY]),
+            130 | 131 | 134 | 198 | 199 | 200 => Some(&[mt::RINGBUF]),
+            209 => Some(&[mt::USER_RINGBUF]),
+            27 => Some(&[mt::STACK_TRACE]),
+            37 | 41 => Some(&[mt::CGROUP_ARRAY]),
+            51 => Some(&[mt::DEVMAP, mt::DEVMAP_HASH, mt::CPUMAP, mt::XSKMAP]),
+            52 | 60 | 53 => Some(&[mt::SOCKMAP]),
+            70..=72 => Some(&[mt::SOCKHASH]),
+            81 => Some(&[mt::CGROUP_STORAGE, mt::PERCPU_CGROUP_STORAGE]),
+            82 => Some(&[mt::REUSEPORT_SOCKARRAY, mt::SOCKMAP, mt::SOCKHASH]),
+            88 => Some(&[mt::QUEUE, mt::STACK]),
+            89 | 87 => Some(&[mt::QUEUE, mt::STACK, mt::BLOOM_FILTER]),
+            195 => Some(&[mt::PERCPU_ARRAY, mt::PERCPU_HASH, mt::LRU_PERCPU_HASH]),
+            107 | 108 => Some(&[mt::SK_STORAGE]),
+            145 | 146 => Some(&[mt::INODE_STORAGE]),
+            156 | 157 => Some(&[mt::TASK_STORAGE]),
+            210 | 211 => Some(&[mt::CGRP_STORAGE]),
+            _ => None,
+        };
+        ok = ok && func_side.is_none_or(|allowed| allowed.contains(&map_type));
+        if ok {
+            return Ok(());
+        }
+        Err(refuse(
+            EINVAL,
+            pc,
+            format!("cannot pass map_type {map_type} into func bpf_{name}#{id}"),
+        ))
     }
 
     /// `check_resource_leak`: every reference still held is logged, then
@@ -4061,6 +4251,14 @@ impl Walker<'_> {
     }
 
     fn exit(&mut self, pc: usize, st: &mut VerifierState) -> Result<Next, Refusal> {
+        // `prepare_func_exit`: the callee's frame is gone after the return.
+        if st.frames.len() > 1 && st.reg(Reg::R0).ty == RegType::Stack {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "cannot return stack pointer to the caller",
+            ));
+        }
         if st.frames.len() > 1 && st.cur().callback {
             // A callback returns 0 or 1 to its helper, and control goes
             // back to the helper call, which may call it again

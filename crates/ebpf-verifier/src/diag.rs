@@ -177,7 +177,8 @@ pub enum Code {
     /// `combined stack size of N calls is M. Too large`.
     StackTooLarge,
     /// `missing btf func_info`: a function's address (a callback) in a
-    /// program loaded without BTF function records.
+    /// program loaded without BTF function records; `tail_call is not
+    /// allowed in subprogs without BTF` (and `LD_ABS`).
     MissingFuncInfo,
     /// `BPF_LD_[ABS|IND] ...`, `at the time of BPF_LD_ABS|IND R6 != pointer
     /// to skb`: a classic packet load that cannot be used here.
@@ -362,7 +363,7 @@ impl Code {
             Code::HelperMapType => ("EBPF-V410", "helper does not take this kind of map"),
             Code::CallTooDeep => ("EBPF-V411", "call chain too deep"),
             Code::StackTooLarge => ("EBPF-V412", "combined stack too large"),
-            Code::MissingFuncInfo => ("EBPF-V413", "callback without BTF function records"),
+            Code::MissingFuncInfo => ("EBPF-V413", "BTF function records needed"),
             Code::LdAbs => (
                 "EBPF-V317",
                 "classic packet load (LD_ABS/LD_IND) not usable here",
@@ -1356,6 +1357,26 @@ fn stack(m: &str) -> Option<Diagnosis> {
              (u64) stores and loads at an 8-byte aligned slot",
         ));
     }
+    if m == "cannot return stack pointer to the caller" {
+        return Some(Diagnosis::new(
+            Code::StackOfReturnedFrame,
+            "a function returns a pointer into its own stack, which is gone once it returns: \
+             return a value, or fill a buffer the caller passes in",
+        ));
+    }
+    if let Some(rest) = m.strip_prefix("invalid access to flow keys ") {
+        let at = match (field(rest, "off="), field(rest, " size=")) {
+            (Some(o), Some(n)) => format!(" ({n} bytes at offset {o})"),
+            _ => String::new(),
+        };
+        return Some(Diagnosis::new(
+            Code::MemRange,
+            format!(
+                "the access falls outside struct bpf_flow_keys (56 bytes){at}: access its \
+                 fields by name"
+            ),
+        ));
+    }
     if m == "stack pointer into a returned frame" {
         return Some(Diagnosis::new(
             Code::StackOfReturnedFrame,
@@ -1394,6 +1415,14 @@ fn misaligned_hint(kind: &str, total: Option<i64>, size: Option<i64>) -> String 
 }
 
 fn helpers(m: &str) -> Option<Diagnosis> {
+    if m == "invalid zero-sized read" {
+        return Some(Diagnosis::new(
+            Code::HelperZeroSize,
+            "the helper reads a map key or value of 0 bytes: queue, stack and bloom filter maps \
+             have no key, so use bpf_map_push_elem, bpf_map_pop_elem and bpf_map_peek_elem on \
+             them, not lookup, update or delete",
+        ));
+    }
     if let Some(rest) = m.strip_prefix("invalid func unknown#") {
         let id = leading_int(rest).map_or_else(String::new, |(v, _)| format!(" #{v}"));
         return Some(Diagnosis::new(
@@ -1577,6 +1606,14 @@ fn exit(m: &str) -> Option<Diagnosis> {
             "LD_ABS/LD_IND take r0 as destination, no offset field and at most 4 bytes"
         };
         return Some(Diagnosis::new(Code::LdAbs, hint));
+    }
+    if m.ends_with("is not allowed in subprogs without BTF") {
+        return Some(Diagnosis::new(
+            Code::MissingFuncInfo,
+            "without BTF function records only the entry function may end the program early \
+             (bpf_tail_call, LD_ABS/LD_IND): build with `clang -g` and load the object with \
+             its .BTF and .BTF.ext, or move the call into the entry function",
+        ));
     }
     if m == "missing btf func_info" {
         return Some(Diagnosis::new(

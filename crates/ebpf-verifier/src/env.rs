@@ -228,6 +228,22 @@ impl ProgramEnv for LinuxEnv<'_> {
         self.nr_cpu_ids
     }
 
+    fn may_update_sockmap(&self, delete: bool) -> bool {
+        match self.prog_type {
+            // An iterator (BPF_TRACE_ITER = 28) may; sock_ops only deletes.
+            ProgType::TRACING => self.expected_attach_type == 28,
+            ProgType::SOCK_OPS => delete,
+            ProgType::SOCKET_FILTER
+            | ProgType::SCHED_CLS
+            | ProgType::SCHED_ACT
+            | ProgType::XDP
+            | ProgType::SK_REUSEPORT
+            | ProgType::FLOW_DISSECTOR
+            | ProgType::SK_LOOKUP => true,
+            _ => false,
+        }
+    }
+
     fn is_ctx_type(&self, name: &str) -> bool {
         // The context struct each program type's global functions may take
         // (`bpf_ctx_convert`), plus `pt_regs` for probes.
