@@ -455,9 +455,9 @@ impl Clone for VerifierState {
 enum Hist {
     /// Nothing beyond the instruction.
     Plain,
-    /// A conditional jump: the registers linked (same scalar id) with its
-    /// operands when it was walked.
-    Linked(u16),
+    /// A conditional jump: the registers and (current frame's) spilled
+    /// slots linked (same scalar id) with its operands when it was walked.
+    Linked(u16, u64),
     /// A load, store or atomic through a stack pointer: its frame and slot.
     Stack { frame: u32, spi: u32 },
 }
@@ -2127,6 +2127,11 @@ impl Walker<'_> {
                 let s = self.read(st, pc, src)?;
                 Self::check_write(pc, dst)?;
                 if s.ty != RegType::Scalar {
+                    // A loader that may leak pointers gets a number.
+                    if !self.unpriv {
+                        *st.reg_mut(dst) = RegState::unknown_scalar();
+                        return Ok(Next::Fall);
+                    }
                     return Err(refuse(
                         EACCES,
                         pc,
@@ -2590,7 +2595,8 @@ impl Walker<'_> {
                 if d.ty == RegType::Scalar {
                     self.precise_reg(st, dst);
                 }
-                let out = self.ptr_alu(pc, op, width, dst, d, s, name)?;
+                let src_is_reg = matches!(src, Operand::Reg(_));
+                let out = self.ptr_alu(pc, op, width, dst, d, s, name, src_is_reg)?;
                 if self.unpriv {
                     self.sanitize(pc, dst, &out, &d, &s, matches!(src, Operand::Reg(_)))?;
                 }
@@ -2616,24 +2622,7 @@ impl Walker<'_> {
         src_is_reg: bool,
     ) -> Result<(), Refusal> {
         let r = dst.num();
-        let (ptr, off) = if d.ty.is_pointer() { (d, s) } else { (s, d) };
-        const TAIL: &str = "pointer arithmetic with it prohibited for !root";
-        if src_is_reg {
-            if !off.var.var_off.is_const() && (off.var.smin_value < 0) != (off.var.smax_value < 0) {
-                return Err(refuse(
-                    EACCES,
-                    pc,
-                    format!("R{r} has unknown scalar with mixed signed bounds, {TAIL}"),
-                ));
-            }
-            if !matches!(ptr.ty, RegType::Stack | RegType::MapValue) {
-                return Err(refuse(
-                    EACCES,
-                    pc,
-                    format!("R{r} has pointer with unsupported alu operation, {TAIL}"),
-                ));
-            }
-        }
+        let _ = (d, s, src_is_reg);
         match out.ty {
             RegType::Stack => {
                 let o = i64::from(out.off).saturating_add(out.var.var_off.value as i64);
@@ -2681,6 +2670,7 @@ impl Walker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)]
     fn ptr_alu(
         &mut self,
         pc: usize,
@@ -2690,18 +2680,12 @@ impl Walker<'_> {
         d: RegState,
         s: RegState,
         name: &str,
+        src_is_reg: bool,
     ) -> Result<RegState, Refusal> {
         let r = dst.num();
-        if width == Width::W32 {
-            return Err(refuse(
-                EACCES,
-                pc,
-                format!("R{r} 32-bit pointer arithmetic prohibited"),
-            ));
-        }
+        // Two pointers (`adjust_reg_min_max_vals`): subtracting them gives
+        // a number to a loader that may leak pointers.
         if d.ty.is_pointer() && s.ty.is_pointer() {
-            // Any two pointers subtract to a number for a loader that may
-            // leak pointers (`adjust_reg_min_max_vals`).
             if op == AluOp::Sub && !self.unpriv {
                 return Ok(RegState::unknown_scalar());
             }
@@ -2711,17 +2695,90 @@ impl Walker<'_> {
                 format!("R{r} pointer {name} pointer prohibited"),
             ));
         }
-        // Exactly one pointer.
+        // Exactly one pointer (`adjust_ptr_min_max_vals`, in its order).
         let (ptr, off_reg) = if d.ty.is_pointer() { (d, s) } else { (s, d) };
-        if !d.ty.is_pointer() && op == AluOp::Sub {
+        if width == Width::W32 {
+            // A meaningless number, for a loader that may leak pointers.
+            if op == AluOp::Sub && !self.unpriv {
+                return Ok(RegState::unknown_scalar());
+            }
             return Err(refuse(
                 EACCES,
                 pc,
-                format!("R{r} tried to subtract pointer from scalar"),
+                format!("R{r} 32-bit pointer arithmetic prohibited"),
             ));
         }
+        if ptr.maybe_null() {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!(
+                    "R{r} pointer arithmetic on {} prohibited, null-check it first",
+                    ptr.type_str()
+                ),
+            ));
+        }
+        let known = off_reg.var.var_off.is_const();
+        let allowed = match ptr.ty {
+            RegType::Ctx
+            | RegType::MapValue
+            | RegType::MapKey
+            | RegType::Stack
+            | RegType::PacketMeta
+            | RegType::Packet
+            | RegType::Mem
+            | RegType::Func => true,
+            RegType::ConstMapPtr => known && off_reg.var.smin_value == 0 && op == AluOp::Add,
+            _ => false,
+        };
+        if !allowed {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} pointer arithmetic on {} prohibited", ptr.type_str()),
+            ));
+        }
+        let ty = ptr.type_str();
+        check_reg_sane_offset(pc, &off_reg, &ty)?;
+        check_reg_sane_offset(pc, &ptr, &ty)?;
+        // Spectre v1 (`sanitize_ptr_alu`, before the operator is looked
+        // at): a register offset must have one sign, on a pointer whose
+        // limits are known.
+        if self.unpriv && src_is_reg && matches!(op, AluOp::Add | AluOp::Sub) {
+            const TAIL: &str = "pointer arithmetic with it prohibited for !root";
+            let v = &off_reg.var;
+            if !v.var_off.is_const() && (v.smin_value < 0) != (v.smax_value < 0) {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} has unknown scalar with mixed signed bounds, {TAIL}"),
+                ));
+            }
+            if !matches!(ptr.ty, RegType::Stack | RegType::MapValue) {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} has pointer with unsupported alu operation, {TAIL}"),
+                ));
+            }
+        }
         match op {
-            AluOp::Add | AluOp::Sub => {}
+            AluOp::Add => {}
+            AluOp::Sub if !d.ty.is_pointer() => {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} tried to subtract pointer from scalar"),
+                ));
+            }
+            AluOp::Sub if ptr.ty == RegType::Stack => {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    format!("R{r} subtraction from stack pointer prohibited"),
+                ));
+            }
+            AluOp::Sub => {}
             AluOp::And | AluOp::Or | AluOp::Xor => {
                 return Err(refuse(
                     EACCES,
@@ -2737,32 +2794,8 @@ impl Walker<'_> {
                 ));
             }
         }
-        if ptr.maybe_null() {
-            return Err(refuse(
-                EACCES,
-                pc,
-                format!(
-                    "R{r} pointer arithmetic on {} prohibited, null-check it first",
-                    ptr.type_str()
-                ),
-            ));
-        }
-        match ptr.ty {
-            RegType::ConstMapPtr
-            | RegType::PacketEnd
-            | RegType::SockCommon
-            | RegType::Socket
-            | RegType::TcpSock => {
-                return Err(refuse(
-                    EACCES,
-                    pc,
-                    format!("R{r} pointer arithmetic on {} prohibited", ptr.type_str()),
-                ));
-            }
-            _ => {}
-        }
         let mut out = ptr;
-        if off_reg.var.var_off.is_const() {
+        if known {
             let c = off_reg.var.var_off.value as i64;
             let c = if op == AluOp::Sub {
                 c.wrapping_neg()
@@ -2776,23 +2809,14 @@ impl Walker<'_> {
                 out.var
                     .alu(AluOp::Add, Width::W64, &ScalarBounds::constant(c as u64));
             }
-            return Ok(out);
+        } else {
+            out.var.alu(op, Width::W64, &off_reg.var);
+            if ptr.ty.is_pkt_pointer() {
+                out.id = self.new_id();
+                out.range = 0;
+            }
         }
-        if off_reg.var.smin_value == i64::MIN && ptr.ty == RegType::MapValue {
-            return Err(refuse(
-                EINVAL,
-                pc,
-                format!(
-                    "math between {} pointer and register with unbounded min value is not allowed",
-                    ptr.type_str()
-                ),
-            ));
-        }
-        out.var.alu(op, Width::W64, &off_reg.var);
-        if ptr.ty.is_pkt_pointer() {
-            out.id = self.new_id();
-            out.range = 0;
-        }
+        check_reg_sane_offset(pc, &out, &ty)?;
         Ok(out)
     }
 
@@ -3110,6 +3134,22 @@ impl Walker<'_> {
         };
         match access {
             Access::Write { value, imm } => {
+                // A loader that may not leak pointers may not overwrite part
+                // of a spilled pointer (`check_stack_write_fixed_off`).
+                if self.unpriv && n != REG_SIZE as i32 {
+                    let (spi, _) = slot_of(fixed);
+                    if frame
+                        .stack
+                        .get(spi)
+                        .is_some_and(|sl| sl.is_spill() && sl.spilled.ty.is_pointer())
+                    {
+                        return Err(refuse(
+                            EACCES,
+                            pc,
+                            "attempt to corrupt spilled pointer on stack",
+                        ));
+                    }
+                }
                 let is_const = value.ty == RegType::Scalar && value.var.var_off.is_const();
                 let zero = is_const && value.var.var_off.value == 0;
                 // Without CAP_BPF a scalar is not spilled: its bytes are
@@ -3212,6 +3252,52 @@ impl Walker<'_> {
                 let slot = frame.stack.get(spi).copied().unwrap_or_default();
                 if n == REG_SIZE as i32 && slot.types.iter().all(|t| *t == SlotType::Spill) {
                     return Ok(Some(slot.spilled));
+                }
+                // A spilled scalar read narrower than it was spilled, from
+                // its first byte, is the register itself
+                // (`bpf_stack_narrow_access_ok`); the load then truncates
+                // it.
+                if slot.is_spill() && slot.spilled.ty == RegType::Scalar {
+                    let spill_size = slot
+                        .types
+                        .iter()
+                        .rev()
+                        .take_while(|t| **t == SlotType::Spill)
+                        .count() as i32;
+                    if n <= spill_size && fixed.rem_euclid(REG_SIZE as i32) == 0 {
+                        let mut v = slot.spilled;
+                        let width = 64u32.saturating_sub(v.var.umax_value.leading_zeros());
+                        if !self.unpriv
+                            && n == 4
+                            && spill_size == 4
+                            && width <= 32
+                            && v.id == 0
+                            && !v.var.var_off.is_const()
+                        {
+                            // Filled and spilled stay linked
+                            // (`assign_scalar_id_before_mov`).
+                            let id = self.new_id();
+                            v.id = id;
+                            if let Some(sl) = st
+                                .frames
+                                .get_mut(base.frameno as usize)
+                                .and_then(|f| f.stack.get_mut(spi))
+                            {
+                                sl.spilled.id = id;
+                            }
+                        }
+                        // A narrowing fill breaks the link.
+                        if width > (n as u32).saturating_mul(8) {
+                            v.id = 0;
+                        }
+                        return Ok(Some(v));
+                    }
+                    // Every byte from the spill, of a spilled zero: zero.
+                    let all_spill =
+                        (fixed..end).all(|a| slot.types[slot_of(a).1] == SlotType::Spill);
+                    if all_spill && slot.spilled.var.var_off.equals_const(0) {
+                        return Ok(Some(RegState::known_scalar(0)));
+                    }
                 }
                 let mut all_zero = true;
                 for a in fixed..end {
@@ -3370,9 +3456,10 @@ impl Walker<'_> {
         let is_zero = |r: &RegState| {
             r.ty == RegType::Scalar && r.var.var_off.is_const() && r.var.var_off.value == 0
         };
-        // NULL checks: `if ptr == 0` / `if ptr != 0`.
+        // NULL checks: `if ptr == 0` / `if ptr != 0`, with the immediate 0
+        // only.
         if d.maybe_null()
-            && is_zero(&s)
+            && matches!(src, Operand::Imm(0))
             && matches!(cond, JmpCond::Eq | JmpCond::Ne)
             && width == Width::W64
         {
@@ -3388,12 +3475,28 @@ impl Walker<'_> {
             self.fork(pending, taken_pc, other, pc)?;
             return Ok(Next::Jump(fall_pc));
         }
-        if d.ty.is_pointer()
-            && !d.maybe_null()
-            && is_zero(&s)
+        // A pointer known not to be NULL is never 0 (`is_branch_taken`
+        // with `reg_not_null`; a 32-bit comparison decides nothing). The
+        // constant may be on either side.
+        let (p, c) = if d.ty.is_pointer() {
+            (&d, &s)
+        } else {
+            (&s, &d)
+        };
+        if width == Width::W64
+            && reg_not_null(p)
+            && is_zero(c)
             && matches!(cond, JmpCond::Eq | JmpCond::Ne)
         {
-            // A non-NULL pointer is never 0.
+            // The scalar side decided the branch.
+            if d.ty == RegType::Scalar {
+                self.precise_reg(st, dst);
+            }
+            if let Operand::Reg(r) = src
+                && s.ty == RegType::Scalar
+            {
+                self.precise_reg(st, r);
+            }
             return Ok(Next::Jump(if cond == JmpCond::Eq {
                 fall_pc
             } else {
@@ -3670,9 +3773,6 @@ impl Walker<'_> {
                                     | ArgType::MemReadWriteOrNull
                             )
                         );
-                    if !after_mem {
-                        self.precise_reg(st, reg_id);
-                    }
                     if *arg == ArgType::ConstAllocSizeOrZero {
                         if !r.var.var_off.is_const() {
                             return Err(refuse(
@@ -3682,6 +3782,9 @@ impl Walker<'_> {
                             ));
                         }
                         alloc_size = r.var.var_off.value as u32;
+                    }
+                    if !after_mem {
+                        self.precise_reg(st, reg_id);
                     }
                 }
                 ArgType::Ctx => {
@@ -4570,7 +4673,12 @@ impl Walker<'_> {
             list.sort_unstable();
             list.dedup();
         }
-        let own = |sub: usize| self.stack_depth.get(sub).copied().unwrap_or(0);
+        // Each frame counts rounded up to 16 bytes, as for the JIT
+        // (`round_up_stack_depth`).
+        let own = |sub: usize| {
+            let d = self.stack_depth.get(sub).copied().unwrap_or(0);
+            d.saturating_add(15) & !15
+        };
         // deepest[d][sub]: the largest stack of a chain starting at `sub`
         // as frame `d + 1`, and the callee it continues with. Filled from
         // the deepest frame up.
@@ -5074,6 +5182,63 @@ fn sock_access_ok(ty: RegType, off: i32, size: i32) -> bool {
     }
 }
 
+/// `check_reg_sane_offset`: offsets a pointer may take part in, and may
+/// end up with (`BPF_MAX_VAR_OFF` either way).
+fn check_reg_sane_offset(pc: usize, reg: &RegState, ty: &str) -> Result<(), Refusal> {
+    const MAX_VAR_OFF: i64 = 1 << 29;
+    let val = reg.var.var_off.value as i64;
+    if reg.var.var_off.is_const() && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) {
+        return Err(refuse(
+            EINVAL,
+            pc,
+            format!("math between {ty} pointer and {val} is not allowed"),
+        ));
+    }
+    let off = i64::from(reg.off);
+    if off >= MAX_VAR_OFF || off <= -MAX_VAR_OFF {
+        return Err(refuse(
+            EINVAL,
+            pc,
+            format!("{ty} pointer offset {off} is not allowed"),
+        ));
+    }
+    let smin = reg.var.smin_value;
+    if smin == i64::MIN {
+        return Err(refuse(
+            EINVAL,
+            pc,
+            format!(
+                "math between {ty} pointer and register with unbounded min value is not allowed"
+            ),
+        ));
+    }
+    if smin >= MAX_VAR_OFF || smin <= -MAX_VAR_OFF {
+        return Err(refuse(
+            EINVAL,
+            pc,
+            format!("value {smin} makes {ty} pointer be out of bounds"),
+        ));
+    }
+    Ok(())
+}
+
+/// `reg_not_null`: the pointer types that are never `NULL` once checked
+/// (not the context, the stack or packets: comparing those with 0 decides
+/// nothing).
+fn reg_not_null(r: &RegState) -> bool {
+    !r.maybe_null()
+        && matches!(
+            r.ty,
+            RegType::Socket
+                | RegType::TcpSock
+                | RegType::MapValue
+                | RegType::MapKey
+                | RegType::SockCommon
+                | RegType::Mem
+                | RegType::ConstMapPtr
+        )
+}
+
 /// `atomic_ptr_type_ok`: not the context, a packet or a socket
 /// (`is_ctx_reg`, `is_pkt_reg`, `is_sk_reg` compare exact types).
 fn atomic_ptr_type_ok(base: &RegState) -> bool {
@@ -5133,20 +5298,87 @@ fn hist_of(insn: &Insn, st: &VerifierState) -> Hist {
         }
     };
     match *insn {
-        Insn::Load { src, off, .. } | Insn::LoadSx { src, off, .. } => stack_slot(src, off),
-        Insn::Store { dst, off, .. } | Insn::Atomic { dst, off, .. } => stack_slot(dst, off),
+        Insn::Load { src, off, size, .. } | Insn::LoadSx { src, off, size, .. } => {
+            // Only a fill that restores a spilled register is followed
+            // (`INSN_F_STACK_ACCESS`): the whole spill, or a narrower read
+            // from its first byte.
+            let h = stack_slot(src, off);
+            let Hist::Stack { frame, spi } = h else {
+                return h;
+            };
+            let slot = st
+                .frames
+                .get(frame as usize)
+                .and_then(|f| f.stack.get(spi as usize));
+            let n = usize::from(size.bytes());
+            let at = i64::from(st.reg(src).off).saturating_add(i64::from(off));
+            let fill = slot.is_some_and(|sl| {
+                let spill_size = sl
+                    .types
+                    .iter()
+                    .rev()
+                    .take_while(|t| **t == SlotType::Spill)
+                    .count();
+                sl.is_spill()
+                    && ((n == REG_SIZE && spill_size == REG_SIZE)
+                        || (n < REG_SIZE
+                            && sl.spilled.ty == RegType::Scalar
+                            && n <= spill_size
+                            && at.rem_euclid(REG_SIZE as i64) == 0))
+            });
+            if fill { h } else { Hist::Plain }
+        }
+        // Only a store at the start of a slot can be a spill.
+        Insn::Store { dst, off, .. } => {
+            let at = i64::from(st.reg(dst).off).saturating_add(i64::from(off));
+            if at.rem_euclid(REG_SIZE as i64) == 0 {
+                stack_slot(dst, off)
+            } else {
+                Hist::Plain
+            }
+        }
+        Insn::Atomic { dst, off, .. } => stack_slot(dst, off),
         Insn::Jump { dst, src, .. } => {
-            let mut ids = vec![st.reg(dst).id];
-            if let Operand::Reg(r) = src {
+            // `collect_linked_regs`: the source's id, then the
+            // destination's; registers, then spilled scalars; at most
+            // `MAX_LINKED_REGS` (6) of them.
+            const MAX_LINKED_REGS: usize = 6;
+            let mut ids = Vec::with_capacity(2);
+            if let Operand::Reg(r) = src
+                && st.reg(r).ty == RegType::Scalar
+                && st.reg(r).id != 0
+            {
                 ids.push(st.reg(r).id);
             }
-            let mut mask = 0u16;
-            for (i, r) in st.cur().regs.iter().enumerate() {
-                if r.ty == RegType::Scalar && r.id != 0 && ids.contains(&r.id) {
-                    mask |= 1 << i;
+            if st.reg(dst).ty == RegType::Scalar && st.reg(dst).id != 0 {
+                ids.push(st.reg(dst).id);
+            }
+            let (mut mask, mut slots, mut count) = (0u16, 0u64, 0usize);
+            let f = st.cur();
+            for id in ids {
+                for (i, r) in f.regs.iter().enumerate().take(10) {
+                    if r.ty == RegType::Scalar && r.id == id && count < MAX_LINKED_REGS {
+                        if mask & (1 << i) == 0 {
+                            count = count.saturating_add(1);
+                        }
+                        mask |= 1 << i;
+                    }
+                }
+                for (j, sl) in f.stack.iter().enumerate().take(64) {
+                    let r = &sl.spilled;
+                    if sl.is_spill()
+                        && r.ty == RegType::Scalar
+                        && r.id == id
+                        && count < MAX_LINKED_REGS
+                    {
+                        if slots & (1 << j) == 0 {
+                            count = count.saturating_add(1);
+                        }
+                        slots |= 1 << j;
+                    }
                 }
             }
-            Hist::Linked(mask)
+            Hist::Linked(mask, slots)
         }
         _ => Hist::Plain,
     }
@@ -5327,7 +5559,6 @@ fn backtrack(
                 log_insn_text(insn)
             ));
         }
-        let any_slots = d.slots.iter().any(|s| *s != 0);
         let Some(regs) = d.regs.get_mut(f) else {
             return false;
         };
@@ -5363,12 +5594,13 @@ fn backtrack(
             }
             Insn::LdImm64 { dst, .. } => *regs &= !bit(dst),
             Insn::LdImm64Tail => {}
-            Insn::Load { dst, size, .. } | Insn::LoadSx { dst, size, .. } => {
+            Insn::Load { dst, .. } | Insn::LoadSx { dst, .. } => {
                 if *regs & bit(dst) != 0 {
                     *regs &= !bit(dst);
                     match aux {
-                        Hist::Stack { frame: sf, spi } if size == Size::DW && spi < 64 => {
-                            // A spilled value, of this frame or a caller's.
+                        // A fill (whole, or narrower from the spill's first
+                        // byte), of this frame or a caller's.
+                        Hist::Stack { frame: sf, spi } if spi < 64 => {
                             match d.slots.get_mut(sf as usize) {
                                 Some(s) if sf as usize <= f => *s |= 1 << spi,
                                 _ => return false,
@@ -5380,16 +5612,15 @@ fn backtrack(
                     }
                 }
             }
-            Insn::Store { size, src, .. } => {
+            Insn::Store { src, .. } => {
                 if let Hist::Stack { frame: sf, spi } = aux
                     && spi < 64
                     && d.slots
                         .get(sf as usize)
                         .is_some_and(|s| s & (1 << spi) != 0)
                 {
-                    if size != Size::DW {
-                        return false;
-                    }
+                    // A spill, whole or narrow (stores that are not spills
+                    // are not recorded as stack accesses).
                     if let Some(s) = d.slots.get_mut(sf as usize) {
                         *s &= !(1 << spi);
                     }
@@ -5416,28 +5647,39 @@ fn backtrack(
                 if let Operand::Reg(x) = src {
                     m |= bit(x);
                 }
-                if let Hist::Linked(l) = aux {
-                    m |= l;
-                }
-                if *regs & m != 0 {
+                let linked_slots = match aux {
+                    Hist::Linked(l, sl) => {
+                        m |= l;
+                        sl
+                    }
+                    _ => 0,
+                };
+                let frame_slots = d.slots.get(d.frame).copied().unwrap_or(0);
+                if *regs & m != 0 || frame_slots & linked_slots != 0 {
                     *regs |= m;
+                    if let Some(s) = d.slots.get_mut(d.frame) {
+                        *s |= linked_slots;
+                    }
                 }
             }
             Insn::Ja { .. } | Insn::Gotol { .. } | Insn::MayGoto { .. } => {}
             Insn::Call(CallTarget::Helper(id)) => {
                 // r0 is the helper's; nothing else may be asked for across
                 // it, nor across a callback it runs.
+                // Stack slots asked for stay asked for: a helper's writes
+                // are data, never spills, so a demanded spill is older.
                 let into_callback = is_callback_helper(id) && later != Some(pc.saturating_add(1));
-                if *regs & ARGS != 0 || any_slots || into_callback {
+                if *regs & ARGS != 0 || into_callback {
                     return false;
                 }
                 *regs &= !1;
             }
+            // `ld_abs`/`ld_ind` results are not followed (the kernel's
+            // -ENOTSUPP): asked for, every scalar becomes precise.
             Insn::LdAbs { .. } | Insn::LdInd { .. } => {
-                if *regs & ARGS != 0 || any_slots {
+                if *regs & 1 != 0 {
                     return false;
                 }
-                *regs &= !1;
             }
             // A function's return: what this frame asks of r0 the callee
             // computed (the caller's r1-r5 were clobbered by the call).

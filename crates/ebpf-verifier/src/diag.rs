@@ -966,6 +966,43 @@ fn pointer_arith(m: &str) -> Option<Diagnosis> {
             ),
         ));
     }
+    if let Some((ty, v)) = m
+        .strip_prefix("math between ")
+        .and_then(|s| s.strip_suffix(" is not allowed"))
+        .and_then(|s| s.split_once(" pointer and "))
+    {
+        return Some(Diagnosis::new(
+            Code::PtrOffsetTooLarge,
+            format!(
+                "adding {v} to a {ty} pointer leaves the range the verifier tracks \
+                 (+/-(1 << 29)): index from a closer pointer, with a bounded offset"
+            ),
+        ));
+    }
+    if let Some((ty, off)) = m
+        .strip_suffix(" is not allowed")
+        .and_then(|s| s.split_once(" pointer offset "))
+        .filter(|(ty, _)| !ty.starts_with('R'))
+    {
+        return Some(Diagnosis::new(
+            Code::PtrOffsetTooLarge,
+            format!(
+                "the {ty} pointer's offset {off} is too large: pointer offsets must stay within \
+                 +/-(1 << 29)"
+            ),
+        ));
+    }
+    if let Some((r, rest)) = reg_prefix(m)
+        && rest == "subtraction from stack pointer prohibited"
+    {
+        return Some(Diagnosis::new(
+            Code::PtrArithOnType,
+            format!(
+                "R{r} is a stack pointer, which may only move by adding: write `r{r} += -8`, \
+                 not `r{r} -= 8`"
+            ),
+        ));
+    }
     if let Some(rest) = m.strip_prefix("value ")
         && let Some(ty) = between(rest, " makes ", " pointer be out of bounds")
     {

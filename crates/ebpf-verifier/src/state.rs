@@ -335,7 +335,7 @@ impl fmt::Display for RegStateDisplay<'_> {
             fields.push(format!("ks={ks},vs={vs}"));
         }
         if r.off != 0 {
-            fields.push(format!("off={}", r.off));
+            fields.push(format!("off={}", Num(i64::from(r.off))));
         }
         if r.ty.is_pkt_pointer() {
             // Printed unsigned: the past-the-end markers are huge.

@@ -1,0 +1,19 @@
+; what: a 4-byte spill and fill stay linked
+; prog: socket_filter
+; map: array key=4 value=16 max_entries=1
+r6 = *(u32 *)(r1 +0)
+*(u32 *)(r10 -16) = r6
+r2 = 0
+*(u32 *)(r10 -4) = r2
+r1 = map[idx:0]
+r2 = r10
+r2 += -4
+call bpf_map_lookup_elem#1
+r7 = *(u32 *)(r10 -16)
+if r0 == 0 goto +4
+if r7 > 8 goto +3
+r0 += r6
+r0 = *(u64 *)(r0 +0)
+exit
+r0 = 0
+exit
