@@ -80,6 +80,7 @@ fn parse_header(file: &str, text: &str) -> Header {
                     "key" => create.key_size = v,
                     "value" => create.value_size = v,
                     "max_entries" => create.max_entries = v,
+                    "flags" => create.map_flags = ebpf_kernel::MapFlags(v),
                     _ => panic!("{file}: map attribute {k}"),
                 }
             }

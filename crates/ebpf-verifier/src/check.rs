@@ -256,6 +256,8 @@ pub struct HelperProto {
     /// `is_acquire_function`: the result, once not `NULL`, is a reference
     /// the program must release (`bpf_sk_lookup_tcp`).
     pub acquires: bool,
+    /// `pkt_access`: packet pointers may be passed to it.
+    pub pkt_access: bool,
 }
 
 /// The answer to "may this program call helper `id`?".
@@ -2903,6 +2905,8 @@ impl Walker<'_> {
             RegType::MapValue => {
                 let meta = base.map.and_then(|i| self.maps.get(i as usize)).copied();
                 let vs = meta.map_or(0, |m| m.value_size);
+                let at = off.saturating_add(base.off);
+                check_map_access_type(pc, meta.as_ref(), at, n, write)?;
                 self.region_check(pc, r, &base, off, n, i64::from(vs), |o| {
                     format!("invalid access to map value, value_size={vs} off={o} size={n}")
                 })?;
@@ -3634,6 +3638,15 @@ impl Walker<'_> {
                 continue;
             }
             let r = self.read(st, pc, reg_id)?;
+            // Packet pointers only go to helpers made for them
+            // (`may_access_direct_pkt_data` with the prototype).
+            if *arg != ArgType::Anything && r.ty.is_pkt_pointer() && !proto.pkt_access {
+                return Err(refuse(
+                    EACCES,
+                    pc,
+                    "helper access to the packet is not allowed",
+                ));
+            }
             let expect = |want: &str| {
                 refuse(
                     EACCES,
@@ -4314,6 +4327,7 @@ impl Walker<'_> {
             RegType::MapValue => {
                 let meta = r.map.and_then(|i| self.maps.get(i as usize)).copied();
                 let vs = meta.map_or(0, |m| m.value_size);
+                check_map_access_type(pc, meta.as_ref(), r.off, n, write)?;
                 self.region_check(pc, rn, &r, 0, n, i64::from(vs), |o| {
                     format!("invalid access to map value, value_size={vs} off={o} size={n}")
                 })
@@ -5217,6 +5231,38 @@ fn check_reg_sane_offset(pc: usize, reg: &RegState, ty: &str) -> Result<(), Refu
             EINVAL,
             pc,
             format!("value {smin} makes {ty} pointer be out of bounds"),
+        ));
+    }
+    Ok(())
+}
+
+/// `check_map_access_type`: a map read-only (`BPF_F_RDONLY_PROG`) or
+/// write-only (`BPF_F_WRONLY_PROG`) for programs.
+fn check_map_access_type(
+    pc: usize,
+    meta: Option<&MapMeta>,
+    off: i32,
+    size: i32,
+    write: bool,
+) -> Result<(), Refusal> {
+    /// `BPF_F_WRONLY_PROG`.
+    const BPF_F_WRONLY_PROG: u32 = 0x100;
+    let Some(m) = meta else {
+        return Ok(());
+    };
+    let vs = m.value_size;
+    if write && m.flags & BPF_F_RDONLY_PROG != 0 {
+        return Err(refuse(
+            EACCES,
+            pc,
+            format!("write into map forbidden, value_size={vs} off={off} size={size}"),
+        ));
+    }
+    if !write && m.flags & BPF_F_WRONLY_PROG != 0 {
+        return Err(refuse(
+            EACCES,
+            pc,
+            format!("read from map forbidden, value_size={vs} off={off} size={size}"),
         ));
     }
     Ok(())

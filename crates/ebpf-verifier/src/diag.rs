@@ -190,6 +190,9 @@ pub enum Code {
     /// `tcp_sock`), `R%d cannot write into sock`: a socket field that
     /// cannot be read this way, or a store into a socket.
     SockAccess,
+    /// `write into map forbidden, ...`, `read from map forbidden, ...`: a
+    /// map created read-only (or write-only) for programs.
+    MapAccessType,
     /// `At program exit the register R0 has ... should have been in [A,
     /// B]`.
     ReturnRange,
@@ -259,6 +262,7 @@ impl Code {
         Code::LdAbs,
         Code::PacketReadOnly,
         Code::SockAccess,
+        Code::MapAccessType,
         Code::UnknownHelper,
         Code::HelperUnavailable,
         Code::GplOnly,
@@ -370,6 +374,7 @@ impl Code {
             ),
             Code::PacketReadOnly => ("EBPF-V318", "packet is read-only for this program type"),
             Code::SockAccess => ("EBPF-V319", "invalid socket field access"),
+            Code::MapAccessType => ("EBPF-V320", "map not writable (or readable) by programs"),
             Code::ReturnRange => ("EBPF-V501", "return value out of range"),
             Code::ReturnNotScalar => ("EBPF-V502", "return value is not a number"),
             Code::ReferenceLeak => ("EBPF-V503", "reference not released"),
@@ -1113,6 +1118,17 @@ fn memory(m: &str) -> Option<Diagnosis> {
                 ),
             ));
         }
+    }
+    if m.starts_with("write into map forbidden") || m.starts_with("read from map forbidden") {
+        let hint = if m.starts_with("write") {
+            "the map is read-only for programs (BPF_F_RDONLY_PROG: `const` global data, \
+             .rodata): copy the value to the stack and change the copy, or keep what changes \
+             in a writable map"
+        } else {
+            "the map is write-only for programs (BPF_F_WRONLY_PROG): keep what the program \
+             must read in another map"
+        };
+        return Some(Diagnosis::new(Code::MapAccessType, hint));
     }
     if m.starts_with("invalid access to packet") {
         return Some(Diagnosis::new(Code::PktOutOfRange, packet_hint(m)));
@@ -1979,6 +1995,10 @@ mod tests {
         ),
         ("R0 invalid tcp_sock access off=0 size=2", Code::SockAccess),
         ("R0 cannot write into sock", Code::SockAccess),
+        (
+            "write into map forbidden, value_size=8 off=0 size=8",
+            Code::MapAccessType,
+        ),
         (
             "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
             Code::LdAbs,

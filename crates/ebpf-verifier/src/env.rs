@@ -191,6 +191,7 @@ impl ProgramEnv for LinuxEnv<'_> {
                 args,
                 changes_pkt_data: p.changes_pkt_data,
                 acquires: p.acquires,
+                pkt_access: p.pkt_access,
             }),
             _ => HelperLookup::Refused {
                 errno: "EINVAL",

@@ -4,13 +4,13 @@
 //! says to a loader without `CAP_BPF`.
 //!
 //! ```text
-//! ebpf-kernel-load <prog-type> [--map TYPE,KEY,VALUE,MAX]... < program
+//! ebpf-kernel-load <prog-type> [--map TYPE,KEY,VALUE,MAX[,FLAGS]]... < program
 //! ```
 //!
 //! * `<prog-type>`: a name as [`ProgType::name`] or
 //!   [`ProgType::kernel_name`] spells it, in any case (`socket_filter`,
 //!   `XDP`, `BPF_PROG_TYPE_XDP`), or the number.
-//! * `--map TYPE,KEY,VALUE,MAX` (repeated): maps created before the load
+//! * `--map TYPE,KEY,VALUE,MAX[,FLAGS]` (repeated): maps created before the load
 //!   (numeric `BPF_MAP_TYPE_*`, key and value size, max entries); the
 //!   program's `ld_imm64` map indices (`map[idx:N]`, pseudo sources 5 and
 //!   6) name them in order and are patched to their fds.
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
             return usage(&format!("unknown argument {flag:?}"));
         }
         let Some(spec) = it.next().and_then(|v| parse_map(v)) else {
-            return usage("--map takes TYPE,KEY,VALUE,MAX (numbers)");
+            return usage("--map takes TYPE,KEY,VALUE,MAX[,FLAGS] (numbers)");
         };
         specs.push(spec);
     }
@@ -76,12 +76,13 @@ fn main() -> ExitCode {
     // itself decides what an unprivileged caller may load.
     let kernel = Kernel::probe().unwrap_or_else(|_| Kernel::unprobed());
     let mut maps = Vec::new();
-    for (map_type, key_size, value_size, max_entries) in specs {
+    for (map_type, key_size, value_size, max_entries, flags) in specs {
         match kernel.map_create(MapCreate {
             map_type: MapType(map_type),
             key_size,
             value_size,
             max_entries,
+            map_flags: ebpf_kernel::MapFlags(flags),
             ..MapCreate::default()
         }) {
             Ok(fd) => maps.push(fd),
@@ -130,19 +131,20 @@ fn main() -> ExitCode {
 fn usage(reason: &str) -> ExitCode {
     let _ = writeln!(
         std::io::stderr(),
-        "ebpf-kernel-load: {reason}\nusage: ebpf-kernel-load <prog-type> [--map TYPE,KEY,VALUE,MAX]... < program (hex or raw bytes)"
+        "ebpf-kernel-load: {reason}\nusage: ebpf-kernel-load <prog-type> [--map TYPE,KEY,VALUE,MAX[,FLAGS]]... < program (hex or raw bytes)"
     );
     ExitCode::from(USAGE)
 }
 
-/// `TYPE,KEY,VALUE,MAX`.
-fn parse_map(v: &str) -> Option<(u32, u32, u32, u32)> {
+/// `TYPE,KEY,VALUE,MAX` with optional `,FLAGS` (`map_flags`).
+fn parse_map(v: &str) -> Option<(u32, u32, u32, u32, u32)> {
     let n: Vec<u32> = v
         .split(',')
         .map(|p| p.trim().parse().ok())
         .collect::<Option<Vec<u32>>>()?;
     match n.as_slice() {
-        [t, k, val, m] => Some((*t, *k, *val, *m)),
+        [t, k, val, m] => Some((*t, *k, *val, *m, 0)),
+        [t, k, val, m, f] => Some((*t, *k, *val, *m, *f)),
         _ => None,
     }
 }
