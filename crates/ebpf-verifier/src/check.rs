@@ -53,6 +53,8 @@ const HELPER_LOOP: i32 = 181;
 const HELPER_MAP_LOOKUP_ELEM: i32 = 1;
 /// `BPF_FUNC_tail_call`.
 const HELPER_TAIL_CALL: i32 = 12;
+/// `BPF_FUNC_get_local_storage`.
+const HELPER_GET_LOCAL_STORAGE: i32 = 81;
 /// `BPF_MAP_TYPE_SOCKMAP`, `BPF_MAP_TYPE_SOCKHASH`: a lookup yields a
 /// socket reference.
 const SOCK_MAP_TYPES: [u32; 2] = [15, 18];
@@ -157,6 +159,9 @@ pub enum RetType {
     Void,
     /// `RET_PTR_TO_MAP_VALUE_OR_NULL`: a value of the map in argument 1.
     MapValueOrNull,
+    /// `RET_PTR_TO_MAP_VALUE`: a value of the map in argument 1, never
+    /// `NULL` (`bpf_get_local_storage`).
+    MapValue,
     /// `RET_PTR_TO_RINGBUF_MEM_OR_NULL`: a ring buffer sample of the size
     /// in argument 2, an acquired reference.
     RingbufMemOrNull,
@@ -3971,6 +3976,17 @@ impl Walker<'_> {
         if id == HELPER_TAIL_CALL {
             self.check_reference_leak(pc, st, "tail_call")?;
         }
+        // `bpf_get_local_storage` cannot fail: its flags must be 0.
+        if id == HELPER_GET_LOCAL_STORAGE {
+            if !is_known_zero(st.reg(Reg::R2)) {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    "get_local_storage() doesn't support non-zero flags",
+                ));
+            }
+            self.precise_reg(st, Reg::R2);
+        }
         // The packet may have moved: no packet pointer survives the call
         // (`clear_all_pkt_pointers`; a loader that may leak pointers gets
         // unknown scalars).
@@ -4070,6 +4086,11 @@ impl Walker<'_> {
                     r.flags = TypeFlags::MAYBE_NULL;
                     r.id = self.new_id();
                 }
+                r
+            }
+            RetType::MapValue => {
+                let mut r = RegState::pointer(RegType::MapValue);
+                r.map = map;
                 r
             }
             RetType::RingbufMemOrNull => {

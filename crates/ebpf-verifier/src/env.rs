@@ -131,6 +131,7 @@ fn ret(r: crate::platform::RetType) -> Option<check::RetType> {
         RetBase::Integer => check::RetType::Integer,
         RetBase::Void => check::RetType::Void,
         RetBase::PtrToMapValue if null => check::RetType::MapValueOrNull,
+        RetBase::PtrToMapValue => check::RetType::MapValue,
         RetBase::PtrToMem if null && r.flags.contains(TypeFlags::MEM_RINGBUF) => {
             check::RetType::RingbufMemOrNull
         }

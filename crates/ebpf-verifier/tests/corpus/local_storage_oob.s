@@ -1,0 +1,9 @@
+; what: bpf_get_local_storage value read past its end
+; prog: cgroup_skb
+; map: cgroup_storage key=16 value=8 max_entries=0
+r1 = map[idx:0]
+r2 = 0
+call bpf_get_local_storage#81
+r0 = *(u64 *)(r0 +8)
+r0 = 1
+exit
