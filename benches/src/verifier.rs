@@ -131,6 +131,7 @@ fn map_metas(obj: &Object) -> Vec<MapMeta> {
         max_entries: m.max_entries,
         flags: m.flags,
         inner: None,
+        spin_lock_off: m.spin_lock_off,
     };
     let mut out: Vec<MapMeta> = obj.maps.iter().map(meta).collect();
     for (i, m) in obj.maps.iter().enumerate() {

@@ -43,6 +43,8 @@ fuzz_target!(|data: &[u8]| {
             max_entries: 4,
             flags: 0,
             inner: None,
+            // The array's value holds a spin lock in some runs.
+            spin_lock_off: (flags & 0x40 != 0).then_some(8),
         },
         MapMeta {
             map_type: 1,
@@ -51,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
             max_entries: 16,
             flags: 0,
             inner: None,
+            spin_lock_off: None,
         },
     ];
     let global_funcs = if flags & 0x20 != 0 && prog.len() > 2 {

@@ -65,6 +65,7 @@ pub(crate) fn map_metas(obj: &ebpf_loader::Object) -> Vec<MapMeta> {
         max_entries: m.max_entries,
         flags: m.flags,
         inner: None,
+        spin_lock_off: m.spin_lock_off,
     };
     let mut out: Vec<MapMeta> = obj.maps.iter().map(meta).collect();
     for (i, m) in obj.maps.iter().enumerate() {

@@ -40,6 +40,13 @@ pub struct MapCreate<'a> {
     pub inner_map_fd: Option<BorrowedFd<'a>>,
     /// `map_extra` (bloom filter: number of hashes; arena: address hint).
     pub map_extra: u64,
+    /// `btf_fd`: the BTF that describes the key and value (needed for
+    /// values with special fields such as `struct bpf_spin_lock`).
+    pub btf_fd: Option<BorrowedFd<'a>>,
+    /// `btf_key_type_id` in `btf_fd` (0: none).
+    pub btf_key_type_id: u32,
+    /// `btf_value_type_id` in `btf_fd` (0: none).
+    pub btf_value_type_id: u32,
 }
 
 /// A map: its fd (closed on drop) and its shape as the kernel reports it.
@@ -131,6 +138,9 @@ pub(crate) fn create(req: &MapCreate<'_>) -> Result<MapFd, Error> {
         inner_map_fd: req.inner_map_fd.map(|fd| fd.as_raw_fd()),
         map_extra: req.map_extra,
         name,
+        btf_fd: req.btf_fd.map(|fd| fd.as_raw_fd()),
+        btf_key_type_id: req.btf_key_type_id,
+        btf_value_type_id: req.btf_value_type_id,
     })?;
     Ok(MapFd { handle })
 }

@@ -473,6 +473,9 @@ pub(crate) struct MapCreateArgs {
     pub(crate) inner_map_fd: Option<RawFd>,
     pub(crate) map_extra: u64,
     pub(crate) name: [u8; 16],
+    pub(crate) btf_fd: Option<RawFd>,
+    pub(crate) btf_key_type_id: u32,
+    pub(crate) btf_value_type_id: u32,
 }
 
 /// A map fd with the sizes the kernel reports for it.
@@ -509,6 +512,9 @@ impl MapHandle {
             inner_map_fd: args.inner_map_fd.map_or(0, i32::cast_unsigned),
             map_name: args.name,
             map_extra: args.map_extra,
+            btf_fd: args.btf_fd.map_or(0, i32::cast_unsigned),
+            btf_key_type_id: args.btf_key_type_id,
+            btf_value_type_id: args.btf_value_type_id,
             ..MapCreateAttr::default()
         };
         // SAFETY: MapCreateAttr holds no pointer.

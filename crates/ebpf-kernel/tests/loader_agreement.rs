@@ -90,8 +90,11 @@ fn kernel_name(name: &str) -> &str {
 
 /// Create one map as libbpf would (no BTF), with its initial data; a
 /// map-in-map gets a template inner map created from its `values` type.
-fn create_map(k: &Kernel, def: &MapDef) -> MapFd {
+fn create_map(k: &Kernel, def: &MapDef, btf: Option<&BtfFd>) -> MapFd {
     let create = |def: &MapDef, inner: Option<&MapFd>| {
+        // A value with a spin lock is described by the object's BTF, as
+        // libbpf does (the kernel needs it to find the lock).
+        let btf = btf.filter(|_| def.spin_lock_off.is_some());
         k.map_create(MapCreate {
             map_type: MapType(def.map_type.0),
             key_size: def.key_size,
@@ -106,6 +109,17 @@ fn create_map(k: &Kernel, def: &MapDef) -> MapFd {
             map_flags: MapFlags(def.flags),
             name: kernel_name(&def.name),
             inner_map_fd: inner.map(AsFd::as_fd),
+            btf_fd: btf.map(AsFd::as_fd),
+            btf_key_type_id: if btf.is_some() {
+                def.btf_key_type_id
+            } else {
+                0
+            },
+            btf_value_type_id: if btf.is_some() {
+                def.btf_value_type_id
+            } else {
+                0
+            },
             ..MapCreate::default()
         })
         .unwrap_or_else(|e| panic!("map {}: map_create failed: {e}", def.name))
@@ -150,7 +164,11 @@ fn load_object_at(k: &Kernel, file: &str, obj: &Object, level: LogLevel) -> Load
         k.btf_load(b)
             .unwrap_or_else(|e| panic!("{file}: the kernel refuses the object's BTF: {e}"))
     });
-    let maps: Vec<MapFd> = obj.maps.iter().map(|m| create_map(k, m)).collect();
+    let maps: Vec<MapFd> = obj
+        .maps
+        .iter()
+        .map(|m| create_map(k, m, btf.as_ref()))
+        .collect();
     for (def, fd) in obj.maps.iter().zip(&maps) {
         for (slot, init) in &def.init {
             if let MapInit::Map(idx) = init {
@@ -670,6 +688,7 @@ fn verifier_maps(obj: &Object) -> Vec<ebpf_verifier::state::MapMeta> {
         max_entries: m.max_entries,
         flags: m.flags,
         inner: None,
+        spin_lock_off: m.spin_lock_off,
     };
     let mut out: Vec<_> = obj.maps.iter().map(meta).collect();
     for (i, m) in obj.maps.iter().enumerate() {
@@ -899,12 +918,7 @@ fn rodata(obj: &Object) -> Vec<(u32, Vec<u8>)> {
 /// Programs of the objects where our verdict is known to differ from the
 /// kernel's, with the reason. The test fails when one of them starts to
 /// agree, so the list stays true.
-const OBJECT_DIFFERENCES: &[(&str, &str)] = &[(
-    "locked_add",
-    "bpf_spin_lock needs the map's BTF (a value type with a struct bpf_spin_lock): this test \
-     creates maps without BTF, so the kernel refuses for that reason, and the verifier does not \
-     model spin locks yet",
-)];
+const OBJECT_DIFFERENCES: &[(&str, &str)] = &[];
 
 /// Our verifier against the kernel on every program of the verifier's
 /// real-world-style objects: the same verdict, and for a refusal the same

@@ -480,6 +480,7 @@ fn generated_unprivileged() -> (u64, u64, Vec<String>, Vec<String>) {
                 max_entries: m.max_entries,
                 flags: 0,
                 inner: None,
+                spin_lock_off: None,
             })
             .collect();
         let env =
@@ -593,6 +594,7 @@ fn corpus_unprivileged() -> (usize, usize, Vec<String>, Vec<String>) {
                     max_entries: n,
                     flags,
                     inner: None,
+                    spin_lock_off: None,
                 });
             }
         }

@@ -113,6 +113,7 @@ fn our_verdict(platform: &LinuxPlatform, g: &Generated) -> Result<u64, String> {
             max_entries: m.max_entries,
             flags: 0,
             inner: None,
+            spin_lock_off: None,
         })
         .collect();
     let out = verify(&g.program, &env, &maps);

@@ -210,6 +210,31 @@ impl<'a> Btf<'a> {
         self.word(arr, 2)
     }
 
+    /// `__type(name, T)` is `T *name`: the type id of T.
+    fn type_member_id(&self, id: u32) -> Option<u32> {
+        let (_, ptr) = self.skip_mods(id)?;
+        (ptr.kind == KIND_PTR).then_some(ptr.size_or_type)
+    }
+
+    /// The byte offset of the `struct bpf_spin_lock` member of struct (or
+    /// union) `id`, as the kernel finds it in a map value
+    /// (`btf_parse_fields`, top-level members only).
+    fn spin_lock_offset(&self, id: u32) -> Option<u32> {
+        let (_, t) = self.skip_mods(id)?;
+        if t.kind != KIND_STRUCT && t.kind != KIND_UNION {
+            return None;
+        }
+        (0..t.vlen).find_map(|j| {
+            let w = j.checked_mul(3)?;
+            let mtype = self.word(t, w.checked_add(1)?)?;
+            let moff = self.word(t, w.checked_add(2)?)?;
+            let (_, mt) = self.skip_mods(mtype)?;
+            let bits = if t.kflag { moff & 0x00ff_ffff } else { moff };
+            (mt.kind == KIND_STRUCT && self.name(mt.name_off) == "bpf_spin_lock" && bits % 8 == 0)
+                .then_some(bits / 8)
+        })
+    }
+
     /// `__type(name, T)` is `T *name`: the size of T.
     fn type_member(&self, id: u32) -> Option<u32> {
         let (_, ptr) = self.skip_mods(id)?;
@@ -445,6 +470,9 @@ fn map_def(
         data: None,
         inner: None,
         init: Vec::new(),
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        spin_lock_off: None,
     };
     let mut values = None;
     for j in 0..def.vlen {
@@ -471,8 +499,15 @@ fn map_def(
             "pinning" => m.pinning = uint()?,
             "key_size" => m.key_size = uint()?,
             "value_size" => m.value_size = uint()?,
-            "key" => m.key_size = size()?,
-            "value" => m.value_size = size()?,
+            "key" => {
+                m.key_size = size()?;
+                m.btf_key_type_id = btf.type_member_id(mtype).unwrap_or(0);
+            }
+            "value" => {
+                m.value_size = size()?;
+                m.btf_value_type_id = btf.type_member_id(mtype).unwrap_or(0);
+                m.spin_lock_off = btf.spin_lock_offset(m.btf_value_type_id);
+            }
             "numa_node" | "map_extra" => {
                 uint()?;
             }

@@ -150,6 +150,14 @@ pub struct MapDef {
     /// definition, relocations in `.maps`): `(slot, what goes there)`,
     /// sorted by slot.
     pub init: Vec<(u32, MapInit)>,
+    /// BTF maps: the type id of `__type(key, T)`'s T in the object's BTF
+    /// (0: none, or declared by size).
+    pub btf_key_type_id: u32,
+    /// BTF maps: the type id of `__type(value, T)`'s T (0: none).
+    pub btf_value_type_id: u32,
+    /// Where the value holds its `struct bpf_spin_lock`, if it has one
+    /// (found in the value's BTF, as the kernel does).
+    pub spin_lock_off: Option<u32>,
 }
 
 /// What an initialised slot of a map-in-map or program array holds.
@@ -278,6 +286,9 @@ pub(crate) fn legacy_maps(elf: &ElfFile<'_>, sec_idx: usize) -> Result<Vec<MapEn
                 data: None,
                 inner: None,
                 init: Vec::new(),
+                btf_key_type_id: 0,
+                btf_value_type_id: 0,
+                spin_lock_off: None,
             },
             symbol: Some(index),
             section: None,
@@ -376,6 +387,9 @@ pub(crate) fn data_map(
             data: (!sec.is_nobits()).then(|| sec.data.to_vec()),
             inner: None,
             init: Vec::new(),
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
+            spin_lock_off: None,
         },
         symbol: None,
         section: Some(sec_idx),

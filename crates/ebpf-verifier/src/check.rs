@@ -55,6 +55,9 @@ const HELPER_MAP_LOOKUP_ELEM: i32 = 1;
 const HELPER_TAIL_CALL: i32 = 12;
 /// `BPF_FUNC_get_local_storage`.
 const HELPER_GET_LOCAL_STORAGE: i32 = 81;
+/// `BPF_FUNC_spin_lock`, `BPF_FUNC_spin_unlock`.
+const HELPER_SPIN_LOCK: i32 = 93;
+const HELPER_SPIN_UNLOCK: i32 = 94;
 /// `BPF_MAP_TYPE_SOCKMAP`, `BPF_MAP_TYPE_SOCKHASH`: a lookup yields a
 /// socket reference.
 const SOCK_MAP_TYPES: [u32; 2] = [15, 18];
@@ -237,6 +240,9 @@ pub enum ArgType {
     SockCommon,
     /// `ARG_PTR_TO_SOCKET`: a full socket.
     Socket,
+    /// `ARG_PTR_TO_SPIN_LOCK`: the `struct bpf_spin_lock` of a map value
+    /// (`bpf_spin_lock`, `bpf_spin_unlock`).
+    SpinLock,
     /// `ARG_PTR_TO_BTF_ID_SOCK_COMMON`: any socket pointer (or a BTF-typed
     /// one, not modelled); `release`: `OBJ_RELEASE`, the call releases the
     /// reference it holds (`bpf_sk_release`).
@@ -324,6 +330,11 @@ pub trait ProgramEnv {
     /// The kernel's `nr_cpu_ids`, which bounds what
     /// `bpf_get_smp_processor_id` returns; `None`: unknown (no bound).
     fn nr_cpu_ids(&self) -> Option<u32> {
+        None
+    }
+    /// `check_map_prog_compatibility`: why this program type may not use a
+    /// map whose value holds a `struct bpf_spin_lock`, if it may not.
+    fn spin_lock_refusal(&self) -> Option<&'static str> {
         None
     }
     /// `may_update_sockmap`: whether this program type may change a
@@ -419,6 +430,9 @@ struct VerifierState {
     frames: Vec<FuncState>,
     /// Acquired references: `(id, insn that acquired it)`.
     refs: Vec<(u32, usize)>,
+    /// The spin lock held (`active_locks`, one at most): the map's index and
+    /// the id of the map value it is in.
+    lock: Option<(u32, u32)>,
     /// The checkpoint this path last passed (`parent`), whose branch count
     /// this path holds.
     parent: Option<usize>,
@@ -438,6 +452,7 @@ impl VerifierState {
         VerifierState {
             frames: self.frames.clone(),
             refs: self.refs.clone(),
+            lock: self.lock,
             parent: self.parent,
             history: Vec::new(),
             callback_unroll_depth: self.callback_unroll_depth,
@@ -902,6 +917,7 @@ impl Walker<'_> {
             VerifierState {
                 frames: vec![entry],
                 refs: Vec::new(),
+                lock: None,
                 parent: None,
                 history: Vec::with_capacity(16),
                 callback_unroll_depth: 0,
@@ -1114,6 +1130,12 @@ impl Walker<'_> {
                 }
                 if let Imm64::MapIdxValue { idx, off } = imm {
                     self.check_direct_value(pc, *idx, *off)?;
+                }
+                let locked = idx
+                    .and_then(|i| self.maps.get(i as usize))
+                    .is_some_and(|m| m.spin_lock_off.is_some());
+                if locked && let Some(why) = self.env.spin_lock_refusal() {
+                    return Err(refuse(EINVAL, pc, why));
                 }
             }
         }
@@ -1907,7 +1929,10 @@ impl Walker<'_> {
             d.only(self.scratch_regs, self.scratch_slots)
         };
         let mut line = d.to_string();
-        for (i, (id, _)) in st.refs.iter().enumerate() {
+        // A held spin lock is a reference too (`REF_TYPE_LOCK`), taken after
+        // any other (no helper may be called while it is held).
+        let lock = st.lock.map(|(_, id)| id);
+        for (i, id) in st.refs.iter().map(|(id, _)| *id).chain(lock).enumerate() {
             line.push_str(&format!("{}{id}", if i == 0 { " refs=" } else { "," }));
         }
         self.log.push_str(&line);
@@ -2915,6 +2940,7 @@ impl Walker<'_> {
                 self.region_check(pc, r, &base, off, n, i64::from(vs), |o| {
                     format!("invalid access to map value, value_size={vs} off={o} size={n}")
                 })?;
+                check_special_fields(pc, meta.as_ref(), &base, at, n)?;
                 Ok(Some(RegState::unknown_scalar()))
             }
             RegType::MapKey => {
@@ -3479,8 +3505,8 @@ impl Walker<'_> {
                 } else {
                     (st, &mut other)
                 };
-            mark_null(null_st, d.id, true);
-            mark_null(nonnull_st, d.id, false);
+            mark_null(null_st, d.id, true, self.maps);
+            mark_null(nonnull_st, d.id, false, self.maps);
             self.fork(pending, taken_pc, other, pc)?;
             return Ok(Next::Jump(fall_pc));
         }
@@ -3622,6 +3648,14 @@ impl Walker<'_> {
         id: i32,
         pending: &mut Vec<Pending>,
     ) -> Result<(), Refusal> {
+        // Only the unlock may be called while a spin lock is held.
+        if st.lock.is_some() && id != HELPER_SPIN_UNLOCK {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                "function calls are not allowed while holding a lock",
+            ));
+        }
         let proto = match self.env.helper(id) {
             HelperLookup::Refused { errno, message } => return Err(refuse(errno, pc, message)),
             HelperLookup::Proto(p) => p,
@@ -3877,6 +3911,12 @@ impl Walker<'_> {
                         return Err(expect("sock"));
                     }
                 }
+                ArgType::SpinLock => {
+                    if r.ty != RegType::MapValue || r.maybe_null() {
+                        return Err(expect("map_value, ptr_"));
+                    }
+                    self.process_spin_lock(pc, st, regno, &r, id == HELPER_SPIN_LOCK)?;
+                }
                 ArgType::BtfIdSockCommon { release } => {
                     if !r.ty.is_sk_pointer() || r.maybe_null() {
                         return Err(expect(
@@ -4064,6 +4104,10 @@ impl Walker<'_> {
                             })
                         })
                     });
+                    // A value whose lock may be taken has an id to name it.
+                    if meta.is_some_and(|m| m.spin_lock_off.is_some()) {
+                        r.id = self.new_id();
+                    }
                     match key_ptr {
                         _ if zero_key => {}
                         Some((k, size)) if k.frameno == innermost => {
@@ -4204,6 +4248,73 @@ impl Walker<'_> {
             pc,
             format!("cannot pass map_type {map_type} into func bpf_{name}#{id}"),
         ))
+    }
+
+    /// `process_spin_lock`: a lock at the constant offset of its map
+    /// value's `struct bpf_spin_lock`, one at a time, unlocked where it was
+    /// locked.
+    fn process_spin_lock(
+        &mut self,
+        pc: usize,
+        st: &mut VerifierState,
+        regno: usize,
+        r: &RegState,
+        lock: bool,
+    ) -> Result<(), Refusal> {
+        if !r.var.var_off.is_const() {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                format!(
+                    "R{regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset"
+                ),
+            ));
+        }
+        let map = r.map.unwrap_or(u32::MAX);
+        let Some(lock_off) = self.maps.get(map as usize).and_then(|m| m.spin_lock_off) else {
+            // The map's name and whether it has BTF are not known here.
+            return Err(refuse(EINVAL, pc, "map has no valid bpf_spin_lock"));
+        };
+        let at = (r.var.var_off.value as i64).wrapping_add(i64::from(r.off));
+        if at != i64::from(lock_off) {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                format!("off {at} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}"),
+            ));
+        }
+        if lock {
+            if st.lock.is_some() {
+                return Err(refuse(
+                    EINVAL,
+                    pc,
+                    "Locking two bpf_spin_locks are not allowed",
+                ));
+            }
+            st.lock = Some((map, r.id));
+        } else {
+            if st.lock.is_none() {
+                return Err(refuse(EINVAL, pc, "bpf_spin_unlock without taking a lock"));
+            }
+            if st.lock != Some((map, r.id)) {
+                return Err(refuse(EINVAL, pc, "bpf_spin_unlock of different lock"));
+            }
+            st.lock = None;
+        }
+        Ok(())
+    }
+
+    /// Nothing may end the program or leave it while a spin lock is held
+    /// (`check_resource_leak`'s lock part).
+    fn check_lock_held(&self, pc: usize, st: &VerifierState, prefix: &str) -> Result<(), Refusal> {
+        if st.lock.is_some() {
+            return Err(refuse(
+                EINVAL,
+                pc,
+                format!("{prefix} cannot be used inside bpf_spin_lock-ed region"),
+            ));
+        }
+        Ok(())
     }
 
     /// `check_resource_leak`: every reference still held is logged, then
@@ -4351,7 +4462,8 @@ impl Walker<'_> {
                 check_map_access_type(pc, meta.as_ref(), r.off, n, write)?;
                 self.region_check(pc, rn, &r, 0, n, i64::from(vs), |o| {
                     format!("invalid access to map value, value_size={vs} off={o} size={n}")
-                })
+                })?;
+                check_special_fields(pc, meta.as_ref(), &r, r.off, n)
             }
             RegType::MapKey => {
                 let meta = r.map.and_then(|i| self.maps.get(i as usize)).copied();
@@ -4467,6 +4579,7 @@ impl Walker<'_> {
             }
             return Ok(Next::Done);
         }
+        self.check_lock_held(pc, st, "BPF_EXIT instruction in main prog")?;
         self.check_reference_leak(pc, st, "BPF_EXIT instruction in main prog")?;
         if self.unpriv && r0.ty.is_pointer() {
             return Err(refuse(EACCES, pc, "R0 leaks addr as return value"));
@@ -4519,13 +4632,8 @@ impl Walker<'_> {
             return Err(refuse(EINVAL, pc, "BPF_LD_[ABS|IND] uses reserved fields"));
         }
         let ctx = self.read(st, pc, Reg::R6)?;
-        if !st.refs.is_empty() {
-            return Err(refuse(
-                EINVAL,
-                pc,
-                "BPF_LD_[ABS|IND] would lead to reference leak",
-            ));
-        }
+        self.check_lock_held(pc, st, "BPF_LD_[ABS|IND]")?;
+        self.check_reference_leak(pc, st, "BPF_LD_[ABS|IND]")?;
         if ctx.ty != RegType::Ctx {
             return Err(refuse(
                 EINVAL,
@@ -4918,6 +5026,12 @@ fn states_equal_masked(
             return false;
         }
     }
+    // The same lock held, in corresponding map values (`refsafe`).
+    match (old.lock, cur.lock) {
+        (None, None) => {}
+        (Some((om, oid)), Some((cm, cid))) if om == cm && check_ids(oid, cid, &mut ids) => {}
+        _ => return false,
+    }
     let depth = old.frames.len();
     for (i, (fo, fc)) in old.frames.iter().zip(&cur.frames).enumerate() {
         if fo.callsite != fc.callsite || fo.callback_depth > fc.callback_depth {
@@ -5257,6 +5371,35 @@ fn check_reg_sane_offset(pc: usize, reg: &RegState, ty: &str) -> Result<(), Refu
     Ok(())
 }
 
+/// `check_map_access`'s special fields: no load, store or helper access
+/// may touch a map value's `struct bpf_spin_lock`.
+fn check_special_fields(
+    pc: usize,
+    meta: Option<&MapMeta>,
+    base: &RegState,
+    off: i32,
+    size: i32,
+) -> Result<(), Refusal> {
+    /// `sizeof(struct bpf_spin_lock)`.
+    const SPIN_LOCK_SIZE: i64 = 4;
+    let Some(p) = meta.and_then(|m| m.spin_lock_off).map(i64::from) else {
+        return Ok(());
+    };
+    let lo = base.var.smin_value.saturating_add(i64::from(off));
+    let umax = i64::try_from(base.var.umax_value).unwrap_or(i64::MAX);
+    let hi = umax
+        .saturating_add(i64::from(off))
+        .saturating_add(i64::from(size));
+    if lo < p.saturating_add(SPIN_LOCK_SIZE) && p < hi {
+        return Err(refuse(
+            EACCES,
+            pc,
+            "bpf_spin_lock cannot be accessed directly by load/store",
+        ));
+    }
+    Ok(())
+}
+
 /// `check_map_access_type`: a map read-only (`BPF_F_RDONLY_PROG`) or
 /// write-only (`BPF_F_WRONLY_PROG`) for programs.
 fn check_map_access_type(
@@ -5322,16 +5465,23 @@ const fn is_ptr_cast_function(id: i32) -> bool {
     matches!(id, 95 | 96 | 136..=140 | 196)
 }
 
-fn mark_null(st: &mut VerifierState, id: u32, is_null: bool) {
+fn mark_null(st: &mut VerifierState, id: u32, is_null: bool, maps: &[MapMeta]) {
     st.for_each_reg(|r| {
         if r.id == id && r.maybe_null() {
             if is_null {
                 *r = RegState::known_scalar(0);
             } else {
                 // Not `NULL`: the id has done its job (a reference lives
-                // on in `ref_obj_id`).
+                // on in `ref_obj_id`), unless it names the value whose spin
+                // lock may be taken (`reg_may_point_to_spin_lock`).
                 r.flags = r.flags.without(TypeFlags::MAYBE_NULL);
-                r.id = 0;
+                let lock = r.ty == RegType::MapValue
+                    && r.map
+                        .and_then(|m| maps.get(m as usize))
+                        .is_some_and(|m| m.spin_lock_off.is_some());
+                if !lock {
+                    r.id = 0;
+                }
             }
         }
     });

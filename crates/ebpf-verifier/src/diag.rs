@@ -193,6 +193,10 @@ pub enum Code {
     /// `write into map forbidden, ...`, `read from map forbidden, ...`: a
     /// map created read-only (or write-only) for programs.
     MapAccessType,
+    /// `function calls are not allowed while holding a lock`, `... cannot
+    /// be used inside bpf_spin_lock-ed region`, `bpf_spin_lock cannot be
+    /// accessed directly by load/store` and the other spin lock rules.
+    SpinLock,
     /// `At program exit the register R0 has ... should have been in [A,
     /// B]`.
     ReturnRange,
@@ -276,6 +280,7 @@ impl Code {
         Code::CallTooDeep,
         Code::StackTooLarge,
         Code::MissingFuncInfo,
+        Code::SpinLock,
         Code::ReturnRange,
         Code::ReturnNotScalar,
         Code::ReferenceLeak,
@@ -375,6 +380,7 @@ impl Code {
             Code::PacketReadOnly => ("EBPF-V318", "packet is read-only for this program type"),
             Code::SockAccess => ("EBPF-V319", "invalid socket field access"),
             Code::MapAccessType => ("EBPF-V320", "map not writable (or readable) by programs"),
+            Code::SpinLock => ("EBPF-V414", "spin lock misuse"),
             Code::ReturnRange => ("EBPF-V501", "return value out of range"),
             Code::ReturnNotScalar => ("EBPF-V502", "return value is not a number"),
             Code::ReferenceLeak => ("EBPF-V503", "reference not released"),
@@ -1023,6 +1029,40 @@ fn pointer_arith(m: &str) -> Option<Diagnosis> {
     None
 }
 
+/// The hint for a spin lock rule, if `m` is one.
+fn spin_lock_hint(m: &str) -> Option<String> {
+    let hint = if m == "function calls are not allowed while holding a lock" {
+        "no helper or kfunc may be called between bpf_spin_lock and bpf_spin_unlock: compute \
+         what you need (bpf_ktime_get_ns(), lookups) before taking the lock"
+    } else if m.ends_with("cannot be used inside bpf_spin_lock-ed region") {
+        "the lock is still held here: call bpf_spin_unlock on every path before returning \
+         (early returns included)"
+    } else if m == "bpf_spin_lock cannot be accessed directly by load/store" {
+        "the struct bpf_spin_lock field may only be passed to bpf_spin_lock and \
+         bpf_spin_unlock: do not read, write or copy it (copy the other fields one by one)"
+    } else if m == "Locking two bpf_spin_locks are not allowed" {
+        "only one spin lock may be held at a time: unlock the first before taking the second"
+    } else if m == "bpf_spin_unlock without taking a lock"
+        || m == "bpf_spin_unlock of different lock"
+    {
+        "unlock exactly the lock this path took, with the same pointer it was taken with"
+    } else if m.contains("doesn't point to 'struct bpf_spin_lock'")
+        || m.contains("has to be at the constant offset")
+    {
+        "pass the address of the value's struct bpf_spin_lock field itself (`&val->lock`)"
+    } else if m.ends_with("cannot use bpf_spin_lock yet") {
+        "this program type may not use a map whose value holds a struct bpf_spin_lock: use \
+         atomics (__sync_fetch_and_add) instead, or move the update to a tc, XDP or cgroup \
+         program"
+    } else if m.contains("bpf_spin_lock") && m.starts_with("map ") {
+        "the map's value type (in its BTF) must contain a struct bpf_spin_lock: declare the \
+         map with __type(value, struct with_lock) and load the object with its BTF"
+    } else {
+        return None;
+    };
+    Some(hint.to_owned())
+}
+
 fn null_hint(r: i64, ty: &str) -> String {
     if ty.starts_with("map_value") {
         format!(
@@ -1118,6 +1158,9 @@ fn memory(m: &str) -> Option<Diagnosis> {
                 ),
             ));
         }
+    }
+    if let Some(hint) = spin_lock_hint(m) {
+        return Some(Diagnosis::new(Code::SpinLock, hint));
     }
     if m.starts_with("write into map forbidden") || m.starts_with("read from map forbidden") {
         let hint = if m.starts_with("write") {
@@ -1995,6 +2038,10 @@ mod tests {
         ),
         ("R0 invalid tcp_sock access off=0 size=2", Code::SockAccess),
         ("R0 cannot write into sock", Code::SockAccess),
+        (
+            "function calls are not allowed while holding a lock",
+            Code::SpinLock,
+        ),
         (
             "write into map forbidden, value_size=8 off=0 size=8",
             Code::MapAccessType,

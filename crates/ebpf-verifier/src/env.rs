@@ -118,6 +118,7 @@ fn arg(a: crate::platform::ArgType, fixed_size: u32) -> Option<check::ArgType> {
         }
         ArgBase::PtrToSockCommon if !null => check::ArgType::SockCommon,
         ArgBase::PtrToSocket if !null => check::ArgType::Socket,
+        ArgBase::PtrToSpinLock if !null => check::ArgType::SpinLock,
         ArgBase::PtrToBtfIdSockCommon if !null => check::ArgType::BtfIdSockCommon {
             release: f.contains(TypeFlags::OBJ_RELEASE),
         },
@@ -228,6 +229,20 @@ impl ProgramEnv for LinuxEnv<'_> {
 
     fn nr_cpu_ids(&self) -> Option<u32> {
         self.nr_cpu_ids
+    }
+
+    fn spin_lock_refusal(&self) -> Option<&'static str> {
+        match self.prog_type {
+            ProgType::SOCKET_FILTER => Some("socket filter progs cannot use bpf_spin_lock yet"),
+            // `is_tracing_prog_type` (BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE
+            // is 24).
+            ProgType::KPROBE
+            | ProgType::TRACEPOINT
+            | ProgType::PERF_EVENT
+            | ProgType::RAW_TRACEPOINT
+            | ProgType(24) => Some("tracing progs cannot use bpf_spin_lock yet"),
+            _ => None,
+        }
     }
 
     fn may_update_sockmap(&self, delete: bool) -> bool {

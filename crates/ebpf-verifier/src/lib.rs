@@ -67,10 +67,12 @@
 //! ([`check::VerifierConfig`]`::unprivileged`), `may_goto` loops are walked
 //! as the kernel does, and sockets (`bpf_sk_lookup_*`, `skb->sk`,
 //! `bpf_sk_fullsock`, `bpf_tcp_sock`, `bpf_sk_release`) are typed and
-//! reference-counted.
+//! reference-counted. Spin locks are checked as the kernel does when the
+//! map's value BTF places a `struct bpf_spin_lock` ([`state::MapMeta`]):
+//! one lock at a time, no calls while it is held, no direct access.
 //!
 //! Not yet: other callbacks (timers, `bpf_find_vma`, user ring buffers),
-//! open-coded iterators, kfuncs, BTF-typed pointers, dynptrs, spin locks.
+//! open-coded iterators, kfuncs, BTF-typed pointers, dynptrs.
 //!
 //! ```
 //! use ebpf_isa::{AluOp, JmpCond, Width};

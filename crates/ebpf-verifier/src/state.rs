@@ -291,6 +291,9 @@ pub struct MapMeta {
     /// the same table, of its inner map template (`inner_map_meta`), what
     /// a lookup yields once `NULL`-checked.
     pub inner: Option<u32>,
+    /// Where its value holds a `struct bpf_spin_lock` (from the value's
+    /// BTF), if it does.
+    pub spin_lock_off: Option<u32>,
 }
 
 /// Display adapter of [`RegState::display`].
@@ -591,6 +594,7 @@ mod tests {
             max_entries: 1,
             flags: 0,
             inner: None,
+            spin_lock_off: None,
         }]
     }
 

@@ -148,6 +148,7 @@ fn for_each_map_elem_passes_map_key_value_and_ctx() {
         max_entries: 8,
         flags: 0,
         inner: None,
+        spin_lock_off: None,
     }];
     let ok = "r1 = map[idx:0]
 r2 = func cb

@@ -101,6 +101,7 @@ fn parse(text: &str) -> Case {
                 max_entries: 0,
                 flags: 0,
                 inner: None,
+                spin_lock_off: None,
             };
             for kv in w {
                 let (k, v) = kv.split_once('=').expect("key=value");

@@ -31,6 +31,7 @@ fn random_programs_get_a_verdict() {
         max_entries: 4,
         flags: 0,
         inner: None,
+        spin_lock_off: None,
     }];
     let types = ["socket_filter", "xdp", "sched_cls", "kprobe", "cgroup_skb"];
     let mut rng = Rng(7);
