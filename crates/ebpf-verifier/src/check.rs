@@ -30,6 +30,7 @@ use ebpf_isa::{
 };
 
 use crate::scalar::{BranchTaken, ScalarBounds, reg_set_min_max};
+use crate::state::{ADD_CONST, ADD_CONST32, ADD_CONST64};
 use crate::state::{
     FuncState, MAX_STACK, MapMeta, REG_SIZE, RegState, RegType, SlotType, TypeFlags,
 };
@@ -122,6 +123,45 @@ mod map_types {
     pub(super) const BLOOM_FILTER: u32 = 30;
     pub(super) const USER_RINGBUF: u32 = 31;
     pub(super) const CGRP_STORAGE: u32 = 32;
+}
+
+/// The id and offset `dst` keeps after `dst op= src` (both scalars):
+/// adding or subtracting a constant that fits in 32 bits to a linked
+/// register links it with that offset, once; anything else unlinks it.
+fn add_const_link(d: &RegState, s: &RegState, op: AluOp, width: Width, unpriv: bool) -> (u32, i32) {
+    let alu32 = width == Width::W32;
+    let konst = if alu32 {
+        s.var.var_off.subreg_is_const()
+    } else {
+        s.var.var_off.is_const()
+    };
+    if unpriv || !matches!(op, AluOp::Add | AluOp::Sub) || d.id == 0 || !konst {
+        return (0, 0);
+    }
+    let val = if alu32 {
+        u64::from(s.var.var_off.value as u32)
+    } else {
+        s.var.var_off.value
+    };
+    if !alu32 && i32::try_from(val as i64).is_err() {
+        return (0, 0);
+    }
+    // A 32-bit addition links only a value that was already 32 bits.
+    if alu32 && d.var.umax_value > u64::from(u32::MAX) {
+        return (0, 0);
+    }
+    if d.id & ADD_CONST != 0 {
+        return (0, 0);
+    }
+    let mut off = val as i32;
+    if op == AluOp::Sub {
+        if off == i32::MIN {
+            return (0, 0);
+        }
+        off = off.wrapping_neg();
+    }
+    let flag = if alu32 { ADD_CONST32 } else { ADD_CONST64 };
+    (d.id | flag, off)
 }
 
 /// `MAX_PACKET_OFF`: the furthest a packet pointer's range reaches.
@@ -2148,6 +2188,7 @@ impl Walker<'_> {
                 }
                 d.var.neg(width);
                 d.id = 0;
+                d.off = 0;
                 *st.reg_mut(dst) = d;
             }
             Insn::MovSx {
@@ -2304,6 +2345,19 @@ impl Walker<'_> {
                 let at = i64::from(base.off).saturating_add(i64::from(off));
                 let to_stack = base.ty == RegType::Stack && base.var.var_off.is_const();
                 let aligned = to_stack && at.rem_euclid(REG_SIZE as i64) == 0;
+                if let Operand::Reg(r) = src
+                    && aligned
+                    && !self.unpriv
+                    && value.ty == RegType::Scalar
+                    && value.id & ADD_CONST != 0
+                {
+                    // One `+= const` per link (`assign_scalar_id_before_mov`).
+                    let x = st.reg_mut(r);
+                    x.id = 0;
+                    x.off = 0;
+                    value.id = 0;
+                    value.off = 0;
+                }
                 if let Operand::Reg(r) = src
                     && aligned
                     && !self.unpriv
@@ -2581,6 +2635,15 @@ impl Walker<'_> {
                     // A value that fits in 32 bits is copied exactly: the
                     // registers stay linked (`assign_scalar_id_before_mov`).
                     if d.var.umax_value <= u64::from(u32::MAX) {
+                        if d.id & ADD_CONST != 0 {
+                            // One `+= const` per link: the source starts
+                            // afresh.
+                            let s = st.reg_mut(r);
+                            s.id = 0;
+                            s.off = 0;
+                            d.id = 0;
+                            d.off = 0;
+                        }
                         if d.id == 0 && !d.var.var_off.is_const() {
                             let id = self.new_id();
                             d.id = id;
@@ -2588,20 +2651,30 @@ impl Walker<'_> {
                         }
                     } else {
                         d.id = 0;
+                        d.off = 0;
                     }
                 } else {
                     d.id = 0;
+                    d.off = 0;
                 }
                 d.var.coerce_reg_to_size(4);
             } else if let Operand::Reg(r) = src
                 && d.ty == RegType::Scalar
-                && !d.var.var_off.is_const()
-                && d.id == 0
             {
-                // Linked scalars: both registers share an id.
-                let id = self.new_id();
-                d.id = id;
-                st.reg_mut(r).id = id;
+                if d.id & ADD_CONST != 0 {
+                    // One `+= const` per link: the source starts afresh.
+                    let s = st.reg_mut(r);
+                    s.id = 0;
+                    s.off = 0;
+                    d.id = 0;
+                    d.off = 0;
+                }
+                if !d.var.var_off.is_const() && d.id == 0 {
+                    // Linked scalars: both registers share an id.
+                    let id = self.new_id();
+                    d.id = id;
+                    st.reg_mut(r).id = id;
+                }
             }
             *st.reg_mut(dst) = d;
             return Ok(());
@@ -2613,7 +2686,11 @@ impl Walker<'_> {
             (RegType::Scalar, RegType::Scalar) => {
                 let mut out = d;
                 out.var.alu(op, width, &s.var);
-                out.id = 0;
+                // `r1 = r2; r1 += 5`: r1 stays linked to r2, 5 above it
+                // (`BPF_ADD_CONST`), once.
+                let (id, off) = add_const_link(&d, &s, op, width, self.unpriv);
+                out.id = id;
+                out.off = off;
                 *st.reg_mut(dst) = out;
             }
             (dt, st_ty) if dt.is_pointer() || st_ty.is_pointer() => {
@@ -3032,7 +3109,9 @@ impl Walker<'_> {
     ) -> Result<(), Refusal> {
         let fixed = i64::from(base.off).saturating_add(i64::from(off));
         let fits = |at: i64| at >= 0 && at.saturating_add(i64::from(n)) <= limit;
-        if base.var.smin_value < 0 && !base.var.var_off.is_const() {
+        let smin = base.var.smin_value;
+        let low = fixed.wrapping_add(smin);
+        if smin < 0 && (smin == i64::MIN || i64::from(low as i32) != low || low < 0) {
             return Err(refuse(
                 EACCES,
                 pc,
@@ -3049,6 +3128,14 @@ impl Walker<'_> {
                 EACCES,
                 pc,
                 format!("R{r} min value is outside of the allowed memory range"),
+            ));
+        }
+        // No upper bound the offset could be trusted with.
+        if base.var.umax_value >= 1 << 29 {
+            return Err(refuse(
+                EACCES,
+                pc,
+                format!("R{r} unbounded memory access, make sure to bounds check any such access"),
             ));
         }
         let umax = i64::try_from(base.var.umax_value).unwrap_or(i64::MAX);
@@ -3455,6 +3542,10 @@ impl Walker<'_> {
             st.reg_mut(sr).var = refined.false_src;
         }
         st.reg_mut(dst).var = refined.false_dst;
+        if let Some(sr) = src_reg {
+            self.propagate_linked(&mut other, sr);
+            self.propagate_linked(st, sr);
+        }
         self.propagate_linked(&mut other, dst);
         self.propagate_linked(st, dst);
         self.fork(pending, taken_pc, other, pc)?;
@@ -3463,15 +3554,28 @@ impl Walker<'_> {
 
     /// Scalars sharing `dst`'s id get its refined bounds
     /// (`sync_linked_regs`).
-    fn propagate_linked(&self, st: &mut VerifierState, dst: Reg) {
-        let r = *st.reg(dst);
-        if r.ty != RegType::Scalar || r.id == 0 {
+    /// `sync_linked_regs`: what a comparison taught about `known` holds
+    /// for every scalar linked to it, shifted by their constant distance.
+    fn propagate_linked(&self, st: &mut VerifierState, known: Reg) {
+        let k = *st.reg(known);
+        if k.ty != RegType::Scalar || k.id == 0 {
             return;
         }
+        let base = k.id & !ADD_CONST;
         st.for_each_reg(|reg| {
-            if reg.ty == RegType::Scalar && reg.id == r.id {
-                reg.var = r.var;
+            if reg.ty != RegType::Scalar || reg.id & !ADD_CONST != base {
+                return;
             }
+            let linked = reg.id & ADD_CONST != 0 || k.id & ADD_CONST != 0;
+            if !linked || reg.off == k.off {
+                reg.var = k.var;
+                return;
+            }
+            // reg = known + (reg.off - known.off).
+            let delta = i64::from(reg.off).wrapping_sub(i64::from(k.off));
+            let mut v = k.var;
+            v.add_const_linked(delta as u64, k.id & ADD_CONST32 != 0);
+            reg.var = v;
         });
     }
 
@@ -5107,6 +5211,10 @@ fn regsafe(o: &RegState, c: &RegState, ids: &mut Vec<(u32, u32)>, exact: bool) -
         // tracking marks the others), except when looking for a loop.
         RegType::Scalar if !exact && !o.precise => true,
         RegType::Scalar => {
+            // Links with a constant distance must be the same links.
+            if o.id & ADD_CONST != c.id & ADD_CONST || (o.id & ADD_CONST != 0 && o.off != c.off) {
+                return false;
+            }
             scalar_within(&o.var, &c.var) && (o.id == 0 || check_ids(o.id, c.id, ids))
         }
         RegType::Packet | RegType::PacketMeta => {
@@ -5565,16 +5673,17 @@ fn hist_of(insn: &Insn, st: &VerifierState) -> Hist {
                 && st.reg(r).ty == RegType::Scalar
                 && st.reg(r).id != 0
             {
-                ids.push(st.reg(r).id);
+                ids.push(st.reg(r).id & !ADD_CONST);
             }
             if st.reg(dst).ty == RegType::Scalar && st.reg(dst).id != 0 {
-                ids.push(st.reg(dst).id);
+                ids.push(st.reg(dst).id & !ADD_CONST);
             }
             let (mut mask, mut slots, mut count) = (0u16, 0u64, 0usize);
             let f = st.cur();
             for id in ids {
                 for (i, r) in f.regs.iter().enumerate().take(10) {
-                    if r.ty == RegType::Scalar && r.id == id && count < MAX_LINKED_REGS {
+                    if r.ty == RegType::Scalar && r.id & !ADD_CONST == id && count < MAX_LINKED_REGS
+                    {
                         if mask & (1 << i) == 0 {
                             count = count.saturating_add(1);
                         }
@@ -5585,7 +5694,7 @@ fn hist_of(insn: &Insn, st: &VerifierState) -> Hist {
                     let r = &sl.spilled;
                     if sl.is_spill()
                         && r.ty == RegType::Scalar
-                        && r.id == id
+                        && r.id & !ADD_CONST == id
                         && count < MAX_LINKED_REGS
                     {
                         if slots & (1 << j) == 0 {

@@ -812,6 +812,17 @@ impl ScalarBounds {
         }
     }
 
+    /// `sync_linked_regs`'s shift: this value (a linked register's) plus
+    /// the constant distance `delta`, zero-extended from 32 bits when the
+    /// link was made by a 32-bit addition.
+    pub fn add_const_linked(&mut self, delta: u64, zext32: bool) {
+        self.alu(AluOp::Add, Width::W64, &ScalarBounds::constant(delta));
+        if zext32 {
+            self.zext_32_to_64();
+            self.sync();
+        }
+    }
+
     /// `adjust_scalar_min_max_vals` for `dst op= src` on two scalars (`self`
     /// is `dst`). A `BPF_K` operand is [`ScalarBounds::from_imm`].
     ///

@@ -111,6 +111,13 @@ impl RegType {
     }
 }
 
+/// `BPF_ADD_CONST64`, `BPF_ADD_CONST32`: bits of a scalar's id saying it
+/// is its linked registers' value plus `off` (after a 64- or 32-bit
+/// `+= const`); [`ADD_CONST`] is either.
+pub(crate) const ADD_CONST64: u32 = 1 << 31;
+pub(crate) const ADD_CONST32: u32 = 1 << 30;
+pub(crate) const ADD_CONST: u32 = ADD_CONST64 | ADD_CONST32;
+
 /// Flags on a register type (`enum bpf_type_flag`, the ones modelled).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub struct TypeFlags(u8);
@@ -313,6 +320,13 @@ impl fmt::Display for RegStateDisplay<'_> {
         let r = self.reg;
         match r.ty {
             RegType::NotInit => return f.write_str("?"),
+            RegType::Scalar if r.id & ADD_CONST != 0 => {
+                // `id=1-1`: the link's id, then its constant distance.
+                let base = r.id & !ADD_CONST;
+                let text = r.var.display_reg(r.precise, base).to_string();
+                let from = format!("(id={base}");
+                return f.write_str(&text.replacen(&from, &format!("{from}{:+}", r.off), 1));
+            }
             RegType::Scalar => return write!(f, "{}", r.var.display_reg(r.precise, r.id)),
             _ => {}
         }

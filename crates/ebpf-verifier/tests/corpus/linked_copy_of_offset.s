@@ -1,0 +1,20 @@
+; what: a copy of a linked register starts a new link
+; prog: socket_filter
+; map: array key=4 value=8 max_entries=1
+r6 = *(u32 *)(r1 +0)
+r2 = 0
+*(u32 *)(r10 -4) = r2
+r1 = map[idx:0]
+r2 = r10
+r2 += -4
+call bpf_map_lookup_elem#1
+if r0 == 0 goto +7
+r3 = r6
+r3 += 1
+r4 = r3
+if r4 > 8 goto +3
+r0 += r6
+r0 = *(u8 *)(r0 +0)
+exit
+r0 = 0
+exit
