@@ -34,7 +34,7 @@
 //!   committed as `platform/linux-6.18.txt`), return-value rules;
 //!   [`LinuxEnv`] answers the walk's questions from it.
 //!
-//! Measured against the kernel: `tests/corpus/` holds 297 programs, one
+//! Measured against the kernel: `tests/corpus/` holds 307 programs, one
 //! kernel check each, with Linux 6.18's verdicts and logs as golden files
 //! (kept true by `ebpf-kernel`'s `verifier_corpus` test); `tests/corpus.rs`
 //! requires our verdict and error line to equal the kernel's on all of

@@ -1,0 +1,19 @@
+; what: a bound learnt on a register reaches its spilled copy
+; prog: socket_filter
+; map: array key=4 value=8 max_entries=1
+r6 = *(u32 *)(r1 +0)
+*(u64 *)(r10 -16) = r6
+r2 = 0
+*(u32 *)(r10 -4) = r2
+r1 = map[idx:0]
+r2 = r10
+r2 += -4
+call bpf_map_lookup_elem#1
+if r0 == 0 goto +6
+if r6 > 7 goto +5
+r7 = *(u64 *)(r10 -16)
+r0 += r7
+r0 = *(u8 *)(r0 +0)
+exit
+r0 = 0
+exit
