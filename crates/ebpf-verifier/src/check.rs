@@ -191,6 +191,8 @@ pub enum CtxField {
     PacketMeta,
     /// The skb's socket, if any (`PTR_TO_SOCK_COMMON_OR_NULL`).
     SockCommonOrNull,
+    /// The flow dissector's keys (`PTR_TO_FLOW_KEYS`).
+    FlowKeys,
 }
 
 /// What a helper returns (`enum bpf_return_type`, the kinds modelled).
@@ -1251,6 +1253,7 @@ impl Walker<'_> {
             }
             RegType::MapValue => "value ",
             RegType::MapKey => "key ",
+            RegType::FlowKeys => "flow keys ",
             RegType::Ctx => "context ",
             RegType::Socket => "sock ",
             RegType::SockCommon => "sock_common ",
@@ -2838,6 +2841,7 @@ impl Walker<'_> {
             | RegType::Mem
             | RegType::Func => true,
             RegType::ConstMapPtr => known && off_reg.var.smin_value == 0 && op == AluOp::Add,
+            RegType::FlowKeys => known,
             _ => false,
         };
         if !allowed {
@@ -3001,6 +3005,7 @@ impl Walker<'_> {
                     Some(CtxField::Packet) => Ok(Some(RegState::pointer(RegType::Packet))),
                     Some(CtxField::PacketMeta) => Ok(Some(RegState::pointer(RegType::PacketMeta))),
                     Some(CtxField::PacketEnd) => Ok(Some(RegState::pointer(RegType::PacketEnd))),
+                    Some(CtxField::FlowKeys) => Ok(Some(RegState::pointer(RegType::FlowKeys))),
                     Some(CtxField::SockCommonOrNull) => {
                         let mut v = RegState::pointer(RegType::SockCommon);
                         v.flags = TypeFlags::MAYBE_NULL;
@@ -3041,6 +3046,34 @@ impl Walker<'_> {
                     format!("invalid access to memory, mem_size={sz} off={o} size={n}")
                 })?;
                 Ok(Some(RegState::unknown_scalar()))
+            }
+            RegType::FlowKeys => {
+                if self.unpriv
+                    && let Access::Write { value, .. } = access
+                    && value.ty.is_pointer()
+                {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("R{r} leaks addr into flow keys"),
+                    ));
+                }
+                // `check_flow_keys_access`: inside `struct bpf_flow_keys`.
+                const FLOW_KEYS_SIZE: i64 = 56;
+                let at = off.saturating_add(base.off);
+                if at < 0 || i64::from(at).saturating_add(i64::from(n)) > FLOW_KEYS_SIZE {
+                    return Err(refuse(
+                        EACCES,
+                        pc,
+                        format!("invalid access to flow keys off={at} size={n}"),
+                    ));
+                }
+                if write {
+                    return Ok(None);
+                }
+                let mut v = RegState::unknown_scalar();
+                v.var.coerce_reg_to_size(size.bytes());
+                Ok(Some(v))
             }
             RegType::SockCommon | RegType::Socket | RegType::TcpSock => {
                 if write {
@@ -5562,7 +5595,7 @@ fn reg_not_null(r: &RegState) -> bool {
 fn atomic_ptr_type_ok(base: &RegState) -> bool {
     let ctx = base.ty == RegType::Ctx && base.flags == TypeFlags::NONE;
     let sk = base.ty.is_sk_pointer() && !base.maybe_null();
-    !(ctx || base.ty.is_pkt_pointer() || sk)
+    !(ctx || base.ty.is_pkt_pointer() || sk || base.ty == RegType::FlowKeys)
 }
 
 /// `is_ptr_cast_function`: helpers whose result is the argument's socket

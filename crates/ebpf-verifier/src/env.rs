@@ -155,6 +155,7 @@ impl ProgramEnv for LinuxEnv<'_> {
             CtxRegType::PtrToPacketEnd => Some(CtxField::PacketEnd),
             CtxRegType::PtrToPacketMeta => Some(CtxField::PacketMeta),
             CtxRegType::PtrToSockCommonOrNull => Some(CtxField::SockCommonOrNull),
+            CtxRegType::PtrToFlowKeys => Some(CtxField::FlowKeys),
         }
     }
 

@@ -34,11 +34,11 @@
 //!   committed as `platform/linux-6.18.txt`), return-value rules;
 //!   [`LinuxEnv`] answers the walk's questions from it.
 //!
-//! Measured against the kernel: `tests/corpus/` holds 307 programs, one
+//! Measured against the kernel: `tests/corpus/` holds 313 programs, one
 //! kernel check each, with Linux 6.18's verdicts and logs as golden files
 //! (kept true by `ebpf-kernel`'s `verifier_corpus` test); `tests/corpus.rs`
 //! requires our verdict and error line to equal the kernel's on all of
-//! them but the listed known differences (an `ld_imm64` of a kernel BTF id, the unprobed flow_dissector type),
+//! them but the listed known difference (an `ld_imm64` of a kernel BTF id),
 //! and compares the whole level-2 logs.
 //!
 //! Pruning treats a scalar as any scalar unless a decision depended on it:

@@ -64,6 +64,8 @@ pub enum RegType {
     Socket,
     /// `PTR_TO_TCP_SOCK`: a TCP socket (`struct bpf_tcp_sock`).
     TcpSock,
+    /// `PTR_TO_FLOW_KEYS`: a flow dissector's `struct bpf_flow_keys`.
+    FlowKeys,
 }
 
 impl RegType {
@@ -86,6 +88,7 @@ impl RegType {
             RegType::SockCommon => "sock_common",
             RegType::Socket => "sock",
             RegType::TcpSock => "tcp_sock",
+            RegType::FlowKeys => "flow_keys",
         }
     }
 

@@ -70,6 +70,7 @@ pub(crate) const PROBED: &[(ProgType, i16)] = &[
     (ProgType::SK_MSG, 128),
     (ProgType::SK_REUSEPORT, 128),
     (ProgType::CGROUP_SYSCTL, 32),
+    (ProgType::FLOW_DISSECTOR, 256),
 ];
 
 /// The license used to learn `gpl_only` (not GPL-compatible).

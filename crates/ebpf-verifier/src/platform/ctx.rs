@@ -22,6 +22,9 @@ pub enum CtxRegType {
     PtrToPacketMeta,
     /// `PTR_TO_SOCK_COMMON_OR_NULL`: the socket of an skb (`__sk_buff.sk`).
     PtrToSockCommonOrNull,
+    /// `PTR_TO_FLOW_KEYS`: a flow dissector's `struct bpf_flow_keys`
+    /// (`__sk_buff.flow_keys`).
+    PtrToFlowKeys,
 }
 
 /// `offsetof(struct __sk_buff, data)`.
@@ -93,6 +96,13 @@ pub fn ctx_field(prog_type: ProgType, off: i32) -> CtxRegType {
             200 => CtxRegType::PtrToPacketEnd,
             _ => CtxRegType::Scalar,
         },
+        // flow_dissector_is_valid_access: data, data_end, flow_keys.
+        ProgType::FLOW_DISSECTOR => match off {
+            SKB_DATA => CtxRegType::PtrToPacket,
+            SKB_DATA_END => CtxRegType::PtrToPacketEnd,
+            144 => CtxRegType::PtrToFlowKeys,
+            _ => CtxRegType::Scalar,
+        },
         // sk_filter_is_valid_access: no packet pointers.
         ProgType::SOCKET_FILTER => match off {
             SKB_SK => CtxRegType::PtrToSockCommonOrNull,
@@ -120,6 +130,7 @@ pub fn ctx_size(prog_type: ProgType) -> Option<u32> {
         | ProgType::LWT_OUT
         | ProgType::LWT_XMIT
         | ProgType::LWT_SEG6LOCAL
+        | ProgType::FLOW_DISSECTOR
         | ProgType::SK_SKB => 192,
         ProgType::KPROBE => 168,
         ProgType::PERF_EVENT => 184,
