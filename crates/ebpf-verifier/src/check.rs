@@ -2710,7 +2710,7 @@ impl Walker<'_> {
                 let src_is_reg = matches!(src, Operand::Reg(_));
                 let out = self.ptr_alu(pc, op, width, dst, d, s, name, src_is_reg)?;
                 if self.unpriv {
-                    self.sanitize(pc, dst, &out, &d, &s, matches!(src, Operand::Reg(_)))?;
+                    self.sanitize(pc, dst, &out)?;
                 }
                 *st.reg_mut(dst) = out;
             }
@@ -2719,22 +2719,12 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Spectre v1 rules for a loader without `CAP_BPF`
-    /// (`sanitize_ptr_alu`, `sanitize_check_bounds`): a register offset
-    /// must not straddle zero and may move only stack and map value
-    /// pointers; the result must stay a fixed, in-bounds stack offset or
-    /// inside the map value.
-    fn sanitize(
-        &mut self,
-        pc: usize,
-        dst: Reg,
-        out: &RegState,
-        d: &RegState,
-        s: &RegState,
-        src_is_reg: bool,
-    ) -> Result<(), Refusal> {
+    /// Spectre v1 rules for a loader without `CAP_BPF`, after the
+    /// arithmetic (`sanitize_check_bounds`): the result must stay a fixed,
+    /// in-bounds stack offset or inside the map value. (The operand rules,
+    /// checked before the operator, are in `ptr_alu`.)
+    fn sanitize(&mut self, pc: usize, dst: Reg, out: &RegState) -> Result<(), Refusal> {
         let r = dst.num();
-        let _ = (d, s, src_is_reg);
         match out.ty {
             RegType::Stack => {
                 let o = i64::from(out.off).saturating_add(out.var.var_off.value as i64);
