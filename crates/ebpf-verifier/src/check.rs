@@ -2410,17 +2410,7 @@ impl Walker<'_> {
                         format!("R{} leaks addr into mem", src.num()),
                     ));
                 }
-                if !atomic_ptr_type_ok(&base) {
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!(
-                            "BPF_ATOMIC stores into R{} {} is not allowed",
-                            dst.num(),
-                            base.type_str()
-                        ),
-                    ));
-                }
+                check_atomic_ptr(pc, dst, &base, "stores into")?;
                 // The old value is first read as a number: a loader that
                 // may not leak pointers cannot read a spilled pointer so
                 // (`check_stack_read_fixed_off` with no destination).
@@ -2462,11 +2452,7 @@ impl Walker<'_> {
                     AtomicOp::Add | AtomicOp::Or | AtomicOp::And | AtomicOp::Xor => None,
                 };
                 if let Some(load) = load {
-                    let mut v = old.unwrap_or_else(RegState::unknown_scalar);
-                    if v.ty == RegType::Scalar && size.bytes() < 8 {
-                        v.var.coerce_reg_to_size(size.bytes());
-                    }
-                    *st.reg_mut(load) = v;
+                    *st.reg_mut(load) = loaded(old, size);
                 }
             }
             Insn::LoadAcquire {
@@ -2478,25 +2464,11 @@ impl Walker<'_> {
                 // The pointer type, then a load with strict alignment
                 // (`check_atomic_load`).
                 let base = self.read(st, pc, src)?;
-                if !atomic_ptr_type_ok(&base) {
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!(
-                            "BPF_ATOMIC loads from R{} {} is not allowed",
-                            src.num(),
-                            base.type_str()
-                        ),
-                    ));
-                }
+                check_atomic_ptr(pc, src, &base, "loads from")?;
                 Self::check_write(pc, dst)?;
                 Self::strict_alignment(pc, &base, off, size)?;
                 let v = self.mem_access(pc, st, src, base, off, size, Access::Read)?;
-                let mut v = v.unwrap_or_else(RegState::unknown_scalar);
-                if v.ty == RegType::Scalar && size.bytes() < 8 {
-                    v.var.coerce_reg_to_size(size.bytes());
-                }
-                *st.reg_mut(dst) = v;
+                *st.reg_mut(dst) = loaded(v, size);
             }
             Insn::StoreRelease {
                 size,
@@ -2508,17 +2480,7 @@ impl Walker<'_> {
                 // alignment (`check_atomic_store`).
                 self.read(st, pc, src)?;
                 let base = self.read(st, pc, dst)?;
-                if !atomic_ptr_type_ok(&base) {
-                    return Err(refuse(
-                        EACCES,
-                        pc,
-                        format!(
-                            "BPF_ATOMIC stores into R{} {} is not allowed",
-                            dst.num(),
-                            base.type_str()
-                        ),
-                    ));
-                }
+                check_atomic_ptr(pc, dst, &base, "stores into")?;
                 Self::strict_alignment(pc, &base, off, size)?;
                 let store = Insn::Store {
                     size,
@@ -5578,6 +5540,34 @@ fn reg_not_null(r: &RegState) -> bool {
                 | RegType::Mem
                 | RegType::ConstMapPtr
         )
+}
+
+/// What a zero-extending load of `size` bytes leaves in its register: the
+/// value read (a number unless a whole spilled pointer was filled),
+/// truncated to `size` (the end of `check_mem_access`).
+fn loaded(v: Option<RegState>, size: Size) -> RegState {
+    let mut v = v.unwrap_or_else(RegState::unknown_scalar);
+    if v.ty == RegType::Scalar && size.bytes() < 8 {
+        v.var.coerce_reg_to_size(size.bytes());
+    }
+    v
+}
+
+/// `BPF_ATOMIC {what} R%d TYPE is not allowed` unless
+/// [`atomic_ptr_type_ok`].
+fn check_atomic_ptr(pc: usize, r: Reg, base: &RegState, what: &str) -> Result<(), Refusal> {
+    if atomic_ptr_type_ok(base) {
+        return Ok(());
+    }
+    Err(refuse(
+        EACCES,
+        pc,
+        format!(
+            "BPF_ATOMIC {what} R{} {} is not allowed",
+            r.num(),
+            base.type_str()
+        ),
+    ))
 }
 
 /// `atomic_ptr_type_ok`: not the context, a packet or a socket
